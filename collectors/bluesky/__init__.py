@@ -1,0 +1,1 @@
+"""Bluesky: the public AppView (``app.bsky.*`` XRPC), without login."""

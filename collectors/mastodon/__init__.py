@@ -1,0 +1,1 @@
+"""Mastodon: the public REST API of any instance, without login."""

@@ -1,0 +1,53 @@
+"""``influence demo``: the bundled demo programme loaded into a data dir through the normal raw store."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from collectors.rawstore import RawRecord, RawStore
+from influence.errors import StoreError
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+def demo_config_path(data_dir: Path) -> Path:
+    return data_dir / "demo" / "influence.toml"
+
+
+def load_demo(data_dir: Path) -> tuple[Path, int]:
+    """Copy the demo config and ties into ``data_dir/demo`` and store the demo's raw responses, once.
+
+    Returns the config path and how many raw records were stored now (0 when the demo was already loaded).
+    """
+    src = DEMO_DIR / "raw.jsonl.gz"
+    if not src.exists():
+        raise StoreError(f"demo data not found at {src}", hint="run `python -m influence.demo_data` to generate it")
+    target = data_dir / "demo"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(DEMO_DIR / "influence.toml", target / "influence.toml")
+    shutil.copytree(DEMO_DIR / "ties", target / "ties", dirs_exist_ok=True)
+    store = RawStore(data_dir / "raw")
+    marker = data_dir / "raw" / "demo-loaded"
+    if marker.exists():
+        return demo_config_path(data_dir), 0
+    # one simulated weekly collection run per observation day, so runs look like a collector's
+    by_run: dict[str, list[RawRecord]] = {}
+    with gzip.open(src, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            at = datetime.fromisoformat(r["observed_at"])
+            run_id = at.strftime("%Y%m%dT%H0000Z") + "-demo"
+            by_run.setdefault(run_id, []).append(RawRecord(
+                source=r["source"], kind=r["kind"], exec_id=r["exec_id"], url=r["url"], payload=r["payload"],
+                observed_at=at, params=r["params"], status=r["status"],
+            ))
+    n = 0
+    for run_id, records in sorted(by_run.items()):
+        store.append(records, run_id=run_id)
+        n += len(records)
+    marker.write_text("the bundled demo data is in this raw store\n")
+    return demo_config_path(data_dir), n

@@ -1,0 +1,107 @@
+"""``influence model``: rebuild the warehouse from the raw store, then publish it atomically.
+
+The new warehouse is built in a file beside the old one and renamed over it once complete, so a dashboard that
+has the warehouse open never sees a half-built one: it keeps reading the old file until it reopens. One build runs
+at a time (a lock file in the data dir).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from collectors.rawstore import RawStore, _fsync_dir
+from influence import __version__
+from influence.config import Config
+from influence.errors import StoreError
+from pipeline.load import LoadResult, load_observations
+from pipeline.runner import run_models
+from pipeline.seeds import write_seeds
+
+WAREHOUSE = "warehouse.duckdb"
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    load: LoadResult
+    timings: dict[str, float]
+    seconds: float
+    tables: dict[str, int]
+
+
+@contextmanager
+def exclusive_lock(path: Path, what: str, *, wait: bool = False):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise StoreError(
+                f"another {what} is running on {path.parent} (lock {path.name})",
+                hint="wait for it to finish, or pass --wait to queue behind it",
+            ) from None
+        yield
+
+
+def connect_build(path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path))
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def build_warehouse(
+    config: Config,
+    data_dir: Path,
+    *,
+    wait: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BuildResult:
+    t0 = time.perf_counter()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = RawStore(data_dir / "raw")
+    final = data_dir / WAREHOUSE
+    with exclusive_lock(data_dir / ".model.lock", "model build", wait=wait):
+        tmp = data_dir / f".{WAREHOUSE}.building-{os.getpid()}"
+        for stale in data_dir.glob(f".{WAREHOUSE}.building-*"):
+            stale.unlink()  # left by a build that crashed; we hold the lock, so nobody else is writing it
+        con = connect_build(tmp)
+        try:
+            load = load_observations(
+                con, store, data_dir / "cache", progress=(lambda i, n: progress("parse", i, n)) if progress else None
+            )
+            write_seeds(con, config)
+            timings = run_models(con, {"config": config})
+            con.execute(
+                "create or replace table build_info as select ? as built_at, ? as version, ? as raw_segments, "
+                "? as load_errors",
+                [datetime.now(UTC), __version__, load.segments, load.errors],
+            )
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_name like 'obs\\_%' escape '\\'"
+            ).fetchall():
+                con.execute(f"drop table {name}")  # parsed observations live in the cache; keep the warehouse lean
+            tables = dict(
+                con.execute(
+                    "select table_name, estimated_size from duckdb_tables() where schema_name = 'main' order by 1"
+                ).fetchall()
+            )
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+        _fsync_dir(data_dir)
+    return BuildResult(path=final, load=load, timings=timings, seconds=time.perf_counter() - t0, tables=tables)

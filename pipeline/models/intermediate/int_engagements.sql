@@ -1,0 +1,15 @@
+-- grain: exec_id, platform, engagement_key
+-- Every engagement with the executive's posts, by person and relationship ring. The executive's own accounts
+-- (answering in their own threads) are not engagers. engaged_at is when it happened where the platform says,
+-- else when it was first seen (time_known false).
+select
+    e.exec_id, e.platform, e.post_id, p.person_id, e.kind, e.engaged_at,
+    coalesce(t.ring, 'digital_only') as ring,
+    e.account_id, e.engagement_key, e.time_known, e.first_seen, e.via_post_id, e.depth
+from stg_engagements as e
+join int_people as p on p.platform = e.platform and p.account_id = e.account_id
+left join int_ties as t on t.exec_id = e.exec_id and t.person_id = p.person_id
+where not exists (
+    select 1 from int_exec_accounts as x
+    where x.exec_id = e.exec_id and x.platform = e.platform and x.account_id = e.account_id
+)

@@ -1,0 +1,34 @@
+-- grain: exec_id, person_id
+-- The executive's ties register matched to people. A tie whose handles match no account seen yet still counts
+-- as a person (id from the register line). Listed twice, the closest ring wins: team, organisation, met in person.
+with matched as (
+    select
+        t.exec_id, t.tie_line, t.name, t.ring, t.since, t.source,
+        p.person_id
+    from cfg_ties as t
+    left join stg_accounts as a
+        on a.platform = t.platform
+        and (a.account_id = t.handle or lower(a.handle) = t.handle or lower(a.handle) = '@' || t.handle)
+    left join int_people as p on p.platform = a.platform and p.account_id = a.account_id
+),
+per_line as (
+    select
+        exec_id, tie_line, any_value(name) as name, any_value(ring) as ring, any_value(since) as since,
+        any_value(source) as source, list(distinct person_id) filter (where person_id is not null) as person_ids
+    from matched
+    group by exec_id, tie_line
+),
+expanded as (
+    select exec_id, name, ring, since, source,
+        unnest(case when len(person_ids) = 0 then ['t' || substr(md5(exec_id || ':' || name), 1, 15)] else person_ids end)
+            as person_id
+    from per_line
+)
+select
+    exec_id, person_id,
+    arg_min(ring, case ring when 'team' then 1 when 'organisation' then 2 else 3 end) as ring,
+    min(since) as since,
+    'ties register ' || any_value(source) as source,
+    any_value(name) as name
+from expanded
+group by exec_id, person_id

@@ -1,0 +1,3 @@
+-- grain: exec_id, platform, engagement_key
+-- Every engagement with the executive's posts: who (person), how (kind), when, and in which relationship ring.
+select * from int_engagements

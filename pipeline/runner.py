@@ -1,0 +1,115 @@
+"""A small model runner: SQL models (one per file, the file name is the table name) and Python models.
+
+- ``models/staging/*.sql`` read only ``obs_*`` and ``cfg_*`` tables (the load step's output and the config seeds);
+  ``models/intermediate`` and ``models/marts`` read only other models.
+- Every model declares its grain in a header comment, ``-- grain: exec_id, week, ring``; after the model is built
+  the runner checks that no two rows share that grain, and fails naming the model and an offending key.
+- Python models (``*.py`` beside the SQL) define ``DEPENDS``, ``GRAIN`` and ``build(con, settings)``.
+- Models are ordered by their references (a model refers to another by using its name as a word).
+"""
+
+from __future__ import annotations
+
+import graphlib
+import importlib.util
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from influence.errors import ModelError
+
+MODELS_DIR = Path(__file__).parent / "models"
+LAYERS = ("staging", "intermediate", "marts")
+_GRAIN = re.compile(r"^--\s*grain:\s*(.+)$", re.MULTILINE)
+
+
+@dataclass
+class Model:
+    name: str
+    layer: str
+    path: Path
+    grain: list[str]
+    sql: str | None = None
+    build: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], None] | None = None
+    depends: set[str] = field(default_factory=set)
+
+
+def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
+    models: list[Model] = []
+    for layer in LAYERS:
+        for path in sorted((models_dir / layer).glob("*.sql")):
+            sql = path.read_text(encoding="utf-8")
+            m = _GRAIN.search(sql)
+            if not m:
+                raise ModelError(f"model {path.name} declares no grain", hint="add a first line like '-- grain: exec_id, week'")
+            models.append(Model(path.stem, layer, path, [c.strip() for c in m.group(1).split(",")], sql=sql))
+        for path in sorted((models_dir / layer).glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            spec = importlib.util.spec_from_file_location(f"pipeline.models.{layer}.{path.stem}", path)
+            assert spec and spec.loader
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            models.append(Model(path.stem, layer, path, list(mod.GRAIN), build=mod.build, depends=set(mod.DEPENDS)))
+    names = {m.name for m in models}
+    for m in models:
+        if m.sql is not None:
+            m.depends = {n for n in _references(m.sql) if n in names and n != m.name}
+        if m.layer != "staging":
+            bad = sorted(n for n in _references(m.sql or "") if n.startswith(("obs_", "cfg_")) and m.layer == "marts")
+            if bad:
+                raise ModelError(f"model {m.name} ({m.layer}) reads {bad[0]}", hint="marts read only other models, never obs_* or cfg_* tables")
+    return models
+
+
+def _references(sql: str) -> set[str]:
+    """Names a query reads: every identifier after FROM or JOIN (comments and string literals ignored)."""
+    body = re.sub(r"--[^\n]*", "", sql)
+    body = re.sub(r"'(?:[^']|'')*'", "''", body)
+    return set(re.findall(r"\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_]*)", body, flags=re.IGNORECASE))
+
+
+def order(models: list[Model]) -> list[Model]:
+    by_name = {m.name: m for m in models}
+    ts = graphlib.TopologicalSorter({m.name: m.depends for m in models})
+    try:
+        return [by_name[n] for n in ts.static_order()]
+    except graphlib.CycleError as exc:
+        raise ModelError(f"models refer to each other in a cycle: {' -> '.join(exc.args[1])}") from exc
+
+
+def check_grain(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    cols = ", ".join(model.grain)
+    bad = con.execute(
+        f"select {cols}, count(*) as n from {model.name} group by all having count(*) > 1 limit 1"
+    ).fetchall()
+    if bad:
+        bad = bad[0]
+        key = ", ".join(f"{c}={v!r}" for c, v in zip(model.grain, bad[:-1], strict=True))
+        raise ModelError(
+            f"model {model.name}: {bad[-1]} rows share the declared grain ({key})",
+            hint="the model's joins multiply rows; fix the model or its declared grain",
+        )
+
+
+def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_dir: Path = MODELS_DIR) -> dict[str, float]:
+    """Build every model in dependency order; returns seconds spent per model."""
+    timings: dict[str, float] = {}
+    for model in order(discover(models_dir)):
+        t0 = time.perf_counter()
+        try:
+            if model.sql is not None:
+                con.execute(f"create or replace table {model.name} as\n{model.sql}")
+            else:
+                assert model.build is not None
+                model.build(con, settings)
+        except duckdb.Error as exc:
+            raise ModelError(f"model {model.name} failed: {exc}", hint=f"see {model.path}") from exc
+        check_grain(con, model)
+        timings[model.name] = time.perf_counter() - t0
+    return timings
