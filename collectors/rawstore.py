@@ -79,6 +79,21 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def write_new(path: Path, data: bytes) -> None:
+    """Like ``write_atomic``, but never replaces an existing file: raises FileExistsError instead."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)  # atomic, and fails if the name is taken
+    finally:
+        os.unlink(tmp)
+    _fsync_dir(path.parent)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +132,7 @@ class RawStore:
         with self._lock:
             seq = self._seq.get(run_id, 0)
             self._seq[run_id] = seq + 1
-        name = f"{run_id}-{seq:06d}"
+        name = f"{run_id}-{seq:06d}-{secrets.token_hex(3)}"
         table = pa.Table.from_pylist(
             [
                 {
@@ -140,7 +155,7 @@ class RawStore:
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink, compression="zstd")
         try:
-            write_atomic(path, sink.getvalue().to_pybytes())
+            write_new(path, sink.getvalue().to_pybytes())  # a stored segment is never replaced by an append
         except OSError as exc:
             raise StoreError(f"cannot write raw segment {path}: {exc.strerror}", hint="check free disk space and permissions") from exc
         return path

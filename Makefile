@@ -1,0 +1,33 @@
+# The two commands of the README. Both create .venv on first use and install the project into it.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DATA   ?= data
+PORT   ?= 8501
+
+.PHONY: demo test lint setup clean bench
+
+$(BIN)/influence: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+setup: $(BIN)/influence
+
+## make demo: build the warehouse from the bundled demo data and serve the dashboard on http://localhost:8501
+demo: setup
+	$(BIN)/influence demo --data-dir $(DATA) --port $(PORT)
+
+## make test: the linter, then the whole test suite
+test: setup lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python bench/collect_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache data/raw data/cache data/warehouse.duckdb

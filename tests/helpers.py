@@ -1,0 +1,53 @@
+"""Small builders for tests: raw records in the real API shapes, a config file, a warehouse build."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from collectors.rawstore import RawRecord, RawStore
+from influence.config import load_config
+from pipeline.build import build_warehouse
+
+BSKY = "https://public.api.bsky.app/xrpc"
+
+
+def t(s: str) -> datetime:
+    return datetime.fromisoformat(s).replace(tzinfo=UTC) if "+" not in s else datetime.fromisoformat(s)
+
+
+def actor(did: str, handle: str | None = None, name: str | None = None) -> dict:
+    handle = handle or did.split(":")[-1] + ".bsky.social"
+    return {"did": did, "handle": handle, "displayName": name or handle.split(".")[0].title(), "labels": [],
+            "createdAt": "2024-01-01T00:00:00.000Z"}
+
+
+def bsky_post(did: str, rkey: str, created: str, text: str = "hello", **counts: int) -> dict:
+    view = {"uri": f"at://{did}/app.bsky.feed.post/{rkey}", "cid": "bafyreitest" + rkey, "author": actor(did),
+            "record": {"$type": "app.bsky.feed.post", "createdAt": created, "text": text}, "indexedAt": created,
+            "labels": []}
+    view.update(counts)
+    return view
+
+
+def bsky(store_or_dir, kind: str, exec_id: str, observed: str, payload: dict, run_id: str = "20260101T000000Z-test", **params) -> None:
+    store = store_or_dir if isinstance(store_or_dir, RawStore) else RawStore(Path(store_or_dir) / "raw")
+    store.append([RawRecord(source="bluesky", kind=kind, exec_id=exec_id, url=f"{BSKY}/{kind}", payload=json.dumps(payload),
+                            observed_at=t(observed), params=params)], run_id=run_id)
+
+
+def write_config(path: Path, body: str) -> Path:
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def build(data_dir: Path, config_path: Path) -> duckdb.DuckDBPyConnection:
+    build_warehouse(load_config(config_path), data_dir)
+    return duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()

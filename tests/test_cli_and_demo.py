@@ -1,0 +1,121 @@
+"""The `influence` command end to end: demo data -> warehouse, help for every command, errors in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from influence.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = ["demo", "collect", "import", "model", "dashboard", "status"]
+
+
+def influence(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "influence.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("demo")
+    r = influence("demo", "--no-serve", "--data-dir", str(d))
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+def test_demo_builds_the_warehouse(demo_dir):
+    con = duckdb.connect(str(demo_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        names = {n for (n,) in con.execute("select table_name from information_schema.tables").fetchall()}
+        assert {"posts", "people", "accounts", "engagements", "weekly_reach", "ladder"} <= names
+        execs = con.execute("select exec_id from cfg_executives order by 1").fetchall()
+        assert execs == [("ada",), ("ben",), ("chloe",)]
+        # the three executives sit at different steps now, as the demo promises
+        steps = dict(con.execute(
+            "select exec_id, arg_max(step, week) from ladder group by exec_id").fetchall())
+        assert steps == {"ada": 4, "ben": 3, "chloe": 2}
+        assert con.execute("select count(*) from load_errors").fetchall() == [(0,)]
+        # all four rings every week, from each executive's first to last week
+        bad = con.execute("""select exec_id, count(*) from weekly_reach group by exec_id
+                             having count(*) <> 4 * (date_diff('week', min(week), max(week)) + 1)""").fetchall()
+        assert bad == []
+        # Ben hides his followers: recorded as hidden, not as zero followers
+        assert con.execute("select count(*) from followers where exec_id = 'ben' and hidden").fetchall() == [(1,)]
+    finally:
+        con.close()
+
+
+def test_demo_twice_stores_nothing_twice(demo_dir):
+    from collectors.rawstore import RawStore
+
+    before = RawStore(demo_dir / "raw").count()
+    r = influence("demo", "--no-serve", "--data-dir", str(demo_dir))
+    assert r.returncode == 0, r.stderr
+    assert "already loaded" in r.stdout
+    assert RawStore(demo_dir / "raw").count() == before
+
+
+def test_status_reports_the_warehouse(demo_dir):
+    r = influence("status", "--data-dir", str(demo_dir))
+    assert r.returncode == 0, r.stderr
+    assert "ada" in r.stdout and "engagements" in r.stdout
+
+
+def test_model_rebuilds_from_raw_alone(demo_dir, tmp_path):
+    """`influence model` rebuilds the same warehouse from the raw store, without the network or the old cache."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(demo_dir / "raw", copy / "raw")
+    shutil.copytree(demo_dir / "demo", copy / "demo")
+    r = influence("model", "--data-dir", str(copy), "--config", str(copy / "demo" / "influence.toml"))
+    assert r.returncode == 0, r.stderr
+    q = "select exec_id, week, ring, engagers, new_engagers from weekly_reach order by all"
+    a = duckdb.connect(str(demo_dir / "warehouse.duckdb"), read_only=True)
+    b = duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True)
+    assert a.execute(q).fetchall() == b.execute(q).fetchall()
+
+
+def test_every_command_has_help_with_an_example():
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) >= set(COMMANDS)
+    for name in COMMANDS:
+        r = influence(name, "--help")
+        assert r.returncode == 0
+        assert "example:" in r.stdout and f"influence {name}" in r.stdout
+        assert "--config" in r.stdout and "--data-dir" in r.stdout
+
+
+def test_failure_is_one_clear_line_without_traceback(tmp_path):
+    r = influence("model", "--data-dir", str(tmp_path), "--config", str(tmp_path / "missing.toml"))
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "configuration file not found" in lines[0] and "influence.example.toml" in lines[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_config_from_environment(tmp_path):
+    r = influence("model", "--data-dir", str(tmp_path), env={"INFLUENCE_CONFIG": str(tmp_path / "env.toml")})
+    assert r.returncode == 1
+    assert "env.toml" in r.stderr
+
+
+def test_open_dashboard_connection_never_sees_a_half_built_warehouse(demo_dir):
+    """A reader holding the old warehouse keeps a complete one while `model` publishes a new one."""
+    from influence.config import load_config
+    from pipeline.build import build_warehouse
+
+    reader = duckdb.connect(str(demo_dir / "warehouse.duckdb"), read_only=True)
+    before = reader.execute("select count(*), sum(engagers) from weekly_reach").fetchall()
+    build_warehouse(load_config(demo_dir / "demo" / "influence.toml"), demo_dir)
+    assert reader.execute("select count(*), sum(engagers) from weekly_reach").fetchall() == before
+    fresh = duckdb.connect(str(demo_dir / "warehouse.duckdb"), read_only=True)
+    assert fresh.execute("select count(*), sum(engagers) from weekly_reach").fetchall() == before
+    assert not list(demo_dir.glob(".warehouse.duckdb.building-*"))
