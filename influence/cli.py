@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +80,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
 
     add("status", "Show what is stored: raw records, runs, the warehouse and its freshness.", "influence status")
+
+    p = add("ties", "Import, export or extend an executive's ties register (who they know, in which ring).",
+            "influence ties import ties/ada.csv --exec ada")
+    ties = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = ties.add_parser("import", help="validate a CSV and make it the executive's register", parents=[common])
+    q.add_argument("path", type=Path)
+    q.add_argument("--exec", dest="exec_id", required=True, metavar="ID")
+    q.add_argument("--no-model", action="store_true", help="do not rebuild the warehouse afterwards")
+    q = ties.add_parser("export", help="print the executive's register as CSV", parents=[common])
+    q.add_argument("--exec", dest="exec_id", required=True, metavar="ID")
+    q.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    q = ties.add_parser("adopt-linkedin", help="add imported LinkedIn connections as ties with a ring you choose",
+                        parents=[common])
+    q.add_argument("--exec", dest="exec_id", required=True, metavar="ID")
+    q.add_argument("--ring", required=True, choices=["team", "organisation", "met_in_person"])
+    q.add_argument("--company", help="only connections whose company contains this text")
+    q.add_argument("--no-model", action="store_true", help="do not rebuild the warehouse afterwards")
+
+    p = add("people", "Show a person's accounts and evidence; merge or split people by hand.",
+            "influence people merge @grace@hachyderm.io grace.bsky.social --note 'same person, asked her'")
+    people = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = people.add_parser("show", help="a person's accounts and why they are one person", parents=[common])
+    q.add_argument("who", help="person id, or a handle such as @user@instance or name.bsky.social")
+    for name, help_ in (("merge", "two accounts are one person (overrides the rules, survives rebuilds)"),
+                        ("split", "detach an account from its person (overrides the rules, survives rebuilds)")):
+        q = people.add_parser(name, help=help_, parents=[common])
+        q.add_argument("accounts", nargs=2 if name == "merge" else 1, metavar="ACCOUNT")
+        q.add_argument("--note", default="", help="why (kept with the decision)")
+        q.add_argument("--by", default=os.environ.get("USER", "cli"), help="who decided (default: $USER)")
+        q.add_argument("--no-model", action="store_true", help="do not rebuild the warehouse afterwards")
+
+    p = add("erase", "Erase a person completely on request, and keep them out of later collections.",
+            "influence erase --person p1a2b3c4d5e6f7a8 --yes")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", metavar="ID", help="person id from the warehouse")
+    who.add_argument("--handle", metavar="HANDLE", help="any of their handles, e.g. @user@instance")
+    p.add_argument("--yes", action="store_true", help="do it without asking")
     return parser
 
 
@@ -149,15 +185,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def serve(data_dir: Path, port: int) -> int:
+    """Replace this process by Streamlit serving the dashboard (so Ctrl-C or a kill stops the server too)."""
     app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
     env = dict(os.environ, **{DATA_ENV: str(data_dir.resolve())})
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
     out.print(f"dashboard: http://localhost:{port}  (Ctrl-C to stop)")
-    try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, cmd, env)
+    return 0  # not reached
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -168,24 +205,68 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from collectors.runner import run_collect  # issue 3
+    from collectors.runner import run_collect
+    from pipeline.build import exclusive_lock
 
-    config = config_of(args)
-    summary = run_collect(config, data_dir_of(args), lookback_days=args.lookback, max_wait=args.max_wait,
-                          executives=args.executives)
-    if not _opt(args, "quiet"):
-        out.print(summary)
-    return EXIT_FAILED if getattr(summary, "failed", False) else 0
+    config, data_dir = config_of(args), data_dir_of(args)
+    quiet = bool(_opt(args, "quiet"))
+    progress = None if quiet else Progress(
+        TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(), console=err, transient=False)
+    bars: dict[tuple[str, str], int] = {}
+
+    def on_progress(exec_id: str, platform: str, done: int, total: int | None, message: str = "") -> None:
+        if progress is None:
+            return
+        key = (exec_id, platform)
+        if key not in bars:
+            bars[key] = progress.add_task(f"{exec_id} · {platform}", total=total, note="")
+        progress.update(bars[key], completed=done, total=total, note=message or "")
+
+    with exclusive_lock(data_dir / ".collect.lock", "collection", wait=bool(args.wait)):
+        if progress:
+            progress.start()
+        try:
+            summary = run_collect(config, data_dir, lookback_days=args.lookback, max_wait=args.max_wait,
+                                  executives=args.executives, progress=on_progress)
+        finally:
+            if progress:
+                progress.stop()
+    if not quiet:
+        out.print(f"collected: {summary.new_posts} new posts, {summary.new_people} new people, "
+                  f"{summary.observations} count observations, {summary.records} raw responses stored; "
+                  f"{summary.requests} requests, {summary.retries} retries, "
+                  f"{summary.waited_s:.0f} s waited for rate limits", markup=False)
+        for note in summary.opted_out:
+            out.print(f"opted out: {note}", markup=False)
+    for exec_id, platform, message, hint in summary.errors:
+        err.print(f"error: {exec_id} · {platform}: {message}" + (f" — {hint}" if hint else ""), markup=False)
+    if summary.failed:
+        err.print("what was collected before each error is stored; run `influence collect` again to resume",
+                  markup=False)
+    return EXIT_FAILED if summary.failed else 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from collectors.importers import run_import  # issue 4
+    from collectors.importers import run_import
 
     config = config_of(args)
     config.executive(args.exec_id)
-    summary = run_import(args.kind, args.path, args.exec_id, config, data_dir_of(args))
+    s = run_import(args.kind, args.path, args.exec_id, config, data_dir_of(args))
     if not _opt(args, "quiet"):
-        out.print(summary)
+        added = ", ".join(f"{n} {k}" for k, n in sorted(s.added.items())) or "nothing new"
+        read = ", ".join(f"{n} {k}" for k, n in sorted(s.rows.items()))
+        out.print(f"imported {s.platform} archive for {s.exec_id}: added {added} (read {read}; "
+                  f"{s.skipped} already imported)", markup=False)
+        if s.recovered:
+            out.print(f"{s.recovered} rows needed recovery from non-standard CSV and were kept: "
+                      + "; ".join(f"{f} lines {', '.join(map(str, ls[:10]))}{'…' if len(ls) > 10 else ''}"
+                                  for f, ls in s.recovered_lines.items()), markup=False)
+        if s.unknown_files:
+            out.print(f"not read (unknown to this importer): {', '.join(s.unknown_files)}", markup=False)
+        for w in s.warnings:
+            out.print(f"warning: {w}", markup=False)
+        out.print("run `influence model` to see it in the warehouse", markup=False)
     return 0
 
 
@@ -221,8 +302,89 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rebuild(args: argparse.Namespace) -> None:
+    if not getattr(args, "no_model", False):
+        cmd_model(args)
+
+
+def cmd_ties(args: argparse.Namespace) -> int:
+    from influence import people
+
+    config, data_dir = config_of(args), data_dir_of(args)
+    if args.action == "export":
+        text = people.export_ties(config, args.exec_id, data_dir)
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.action == "import":
+        path, n = people.import_ties(config, args.exec_id, args.path, data_dir)
+        out.print(f"{n} ties imported into {path}")
+    else:
+        path, n = people.adopt_linkedin(config, args.exec_id, args.ring, data_dir, company=args.company)
+        out.print(f"{n} LinkedIn connections added to {path} as {args.ring}")
+    _rebuild(args)
+    return 0
+
+
+def cmd_people(args: argparse.Namespace) -> int:
+    from influence import people
+
+    data_dir = data_dir_of(args)
+    if args.action == "show":
+        person = people.find_person(data_dir, args.who)
+        import duckdb
+
+        con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+        evidence = dict(((p, a), (ev, by)) for p, a, ev, by in con.execute(
+            "select platform, account_id, evidence, decided_by from identity_evidence where person_id = ?",
+            [person.person_id]).fetchall())
+        con.close()
+        out.print(f"{person.person_id}  {person.display_name or ''}", markup=False)
+        for platform, account_id, handle, url, _name in person.accounts:
+            ev, by = evidence.get((platform, account_id), ("", ""))
+            out.print(f"  {platform:<9} {handle or account_id}  {url or ''}\n            {by}: {ev}", markup=False)
+        return 0
+    if args.action == "merge":
+        a, b = people.merge(data_dir, *args.accounts, by=args.by, note=args.note)
+        out.print(f"merged {a[0]}:{a[1]} and {b[0]}:{b[1]} (kept in {data_dir / 'state.sqlite'})", markup=False)
+    else:
+        a = people.split(data_dir, args.accounts[0], by=args.by, note=args.note)
+        out.print(f"split {a[0]}:{a[1]} from its person (kept in {data_dir / 'state.sqlite'})", markup=False)
+    _rebuild(args)
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from influence import people
+
+    config, data_dir = config_of(args), data_dir_of(args)
+    spec = args.person or args.handle
+    person = people.find_person(data_dir, spec)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise InfluenceError("erasure needs confirmation", hint="add --yes to erase without asking")
+        names = ", ".join(h or a for _, a, h, _, _ in person.accounts)
+        answer = input(f"Erase {person.person_id} ({names}) from every store? This cannot be undone. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            out.print("nothing erased")
+            return 0
+    report = people.erase_person(config, data_dir, spec, rebuild=lambda: cmd_model(args, config))
+    out.print(f"erased {report.person_id}: {report.accounts} accounts, {report.raw_records_changed} raw records "
+              f"removed or scrubbed, {report.ties_rows_removed} ties register rows removed; later collections and "
+              "imports will leave them out", markup=False)
+    if report.remaining_traces:
+        for t in report.remaining_traces:
+            err.print(f"trace left: {t}", markup=False)
+        raise InfluenceError("erasure left traces (listed above)", hint="report this; the person is suppressed for "
+                             "future collections")
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "collect": cmd_collect, "import": cmd_import, "model": cmd_model,
-            "dashboard": cmd_dashboard, "status": cmd_status}
+            "dashboard": cmd_dashboard, "status": cmd_status, "ties": cmd_ties, "people": cmd_people,
+            "erase": cmd_erase}
 
 
 def main(argv: list[str] | None = None) -> int:
