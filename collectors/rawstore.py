@@ -14,6 +14,7 @@ over the old one. ``influence model`` rebuilds everything from these files witho
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -27,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from collectors.scrub import Matcher
 from influence.errors import StoreError
 
 SCHEMA = pa.schema(
@@ -109,10 +111,24 @@ def write_atomic(path: Path, data: bytes) -> None:
 class RawStore:
     """Append-only store of raw records under ``root`` (normally ``<data-dir>/raw``)."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, suppressed: frozenset[str] | None = None) -> None:
         self.root = Path(root)
         self._lock = threading.Lock()
         self._seq: dict[str, int] = {}
+        self._suppressed = suppressed
+        self._matcher: Matcher | None = None
+        self.suppressed_records = 0  # records dropped or scrubbed because they are about an erased person
+
+    def _suppression(self) -> Matcher:
+        """Erased people (hashes from the state store beside the raw store): honoured on every append."""
+        if self._matcher is None:
+            hashes = self._suppressed
+            if hashes is None:
+                from influence.state import StateStore
+
+                hashes = StateStore(self.root.parent).suppressed_hashes()
+            self._matcher = Matcher(hashes=hashes)
+        return self._matcher
 
     # -- writing ---------------------------------------------------------------------------------------------
     def append(self, records: Iterable[RawRecord], *, run_id: str) -> Path | None:
@@ -121,7 +137,15 @@ class RawStore:
         Returns only once the data is on disk. Nothing is written when ``records`` is empty.
         """
         groups: dict[tuple[str, str], list[RawRecord]] = {}
+        matcher = self._suppression()
         for r in records:
+            if matcher:
+                payload = matcher.scrub_payload(r.payload)
+                if payload is None or payload is not r.payload:
+                    self.suppressed_records += 1
+                if payload is None:
+                    continue
+                r = dataclasses.replace(r, payload=payload)
             groups.setdefault((r.source, r.observed_at.astimezone(UTC).strftime("%Y-%m")), []).append(r)
         last = None
         for (source, month), batch in sorted(groups.items()):

@@ -78,7 +78,7 @@ def build_warehouse(
             load = load_observations(
                 con, store, data_dir / "cache", progress=(lambda i, n: progress("parse", i, n)) if progress else None
             )
-            write_seeds(con, config)
+            write_seeds(con, config, data_dir)
             timings = run_models(con, {"config": config})
             con.execute(
                 "create or replace table build_info as select ? as built_at, ? as version, ? as raw_segments, "

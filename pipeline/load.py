@@ -109,7 +109,7 @@ def load_observations(
     for i, seg in enumerate(segments):
         st = seg.stat()
         key = hashlib.sha1(f"{seg.relative_to(store.root)}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:20]
-        target = version_dir / f"{key}.parquet"
+        target = version_dir / f"{key}.done"
         errors_target = version_dir / f"{key}.errors.parquet"
         if not target.exists():
             raw = store.read_segment(seg)
@@ -156,7 +156,6 @@ def _prune(version_dir: Path, keep: set[str], cache_dir: Path) -> None:
             for p in sorted(old.rglob("*"), reverse=True):
                 p.unlink() if p.is_file() else p.rmdir()
             old.rmdir()
-    for p in version_dir.rglob("*.parquet"):
-        key = p.name.split(".")[0]
-        if key not in keep:
+    for p in version_dir.rglob("*"):
+        if p.is_file() and p.name.split(".")[0] not in keep:
             p.unlink()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from influence.config import Config
+from influence.state import StateStore
 from pipeline.ties import normalize_handle, read_ties
 
 
@@ -17,7 +19,7 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: 
     con.unregister("_seed")
 
 
-def write_seeds(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+def write_seeds(con: duckdb.DuckDBPyConnection, config: Config, data_dir: Path | None = None) -> None:
     s = pa.string()
     _table(
         con, "cfg_executives",
@@ -41,17 +43,38 @@ def write_seeds(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     con.execute("create or replace table cfg_ladder as select " + ", ".join(f"{v!r} as {k}" for k, v in ladder.items()))
     ties = []
     for e in config.executives:
-        if e.ties is None:
+        # the register named in the config, else the one `influence ties import` keeps in the data dir
+        register = e.ties if e.ties is not None else (data_dir / "ties" / f"{e.id}.csv" if data_dir else None)
+        if register is None or (e.ties is None and not register.exists()):
             continue
-        for t in read_ties(e.ties):
+        for t in read_ties(register):
             for platform, handle in t.handles or (("", ""),):
                 ties.append({
                     "exec_id": e.id, "tie_line": t.line, "name": t.name, "ring": t.ring,
                     "platform": platform or None, "handle": handle or None, "since": t.since, "note": t.note,
-                    "source": str(e.ties),
+                    "source": str(register),
                 })
     _table(
         con, "cfg_ties", ties,
         pa.schema([("exec_id", s), ("tie_line", pa.int32()), ("name", s), ("ring", s), ("platform", s), ("handle", s),
                    ("since", pa.date32()), ("note", s), ("source", s)]),
+    )
+    decisions = StateStore(data_dir).decisions() if data_dir is not None else []
+    _table(
+        con, "cfg_identity_decisions",
+        [{k: d[k] for k in ("id", "decided_at", "action", "platform_a", "account_a", "platform_b", "account_b",
+                            "decided_by", "note")} for d in decisions],
+        pa.schema([("id", pa.int64()), ("decided_at", s), ("action", s), ("platform_a", s), ("account_a", s),
+                   ("platform_b", s), ("account_b", s), ("decided_by", s), ("note", s)]),
+    )
+    hashes = sorted(StateStore(data_dir).suppressed_hashes()) if data_dir is not None else []
+    _table(con, "cfg_suppressed", [{"id_hash": h} for h in hashes], pa.schema([("id_hash", s)]))
+    # the normalization of collectors/scrub.normalize_id, for matching identifiers against the suppression list
+    con.execute(
+        "create or replace macro norm_id(x) as "
+        "rtrim(ltrim(regexp_replace(lower(trim(x)), '^[a-z][a-z0-9+.\\-]*://(www\\.)?', ''), '@'), '/')"
+    )
+    con.execute(
+        "create or replace macro is_suppressed(x) as "
+        "x is not null and sha256(norm_id(x)) in (select id_hash from cfg_suppressed)"
     )

@@ -51,3 +51,28 @@ def build(data_dir: Path, config_path: Path) -> duckdb.DuckDBPyConnection:
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
     return con.execute(sql, params or []).fetchall()
+
+
+def m_account(acct: str, name: str = "Someone", fields: list[dict] | None = None, note: str = "") -> dict:
+    user, host = acct.split("@")
+    return {"id": str(abs(hash(acct)) % 10**12), "username": user, "acct": acct, "display_name": name,
+            "url": f"https://{host}/@{user}", "uri": f"https://{host}/users/{user}", "note": f"<p>{note}</p>",
+            "followers_count": 10, "following_count": 5, "statuses_count": 3, "created_at": "2024-01-01T00:00:00.000Z",
+            "bot": False, "hide_collections": False, "fields": fields or []}
+
+
+def m_status(sid: str, account: dict, created: str, content: str = "<p>hi</p>", **extra) -> dict:
+    s = {"id": sid, "created_at": created, "in_reply_to_id": None, "in_reply_to_account_id": None, "visibility": "public",
+         "uri": f"https://m.example/statuses/{sid}", "url": f"https://m.example/@x/{sid}", "content": content,
+         "replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "reblog": None, "account": account,
+         "mentions": [], "tags": []}
+    s.update(extra)
+    return s
+
+
+def raw(data_dir, source: str, kind: str, exec_id: str, observed: str, payload, run_id: str = "20260101T000000Z-test",
+        url: str | None = None, **params) -> None:
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    RawStore(Path(data_dir) / "raw").append([RawRecord(
+        source=source, kind=kind, exec_id=exec_id, url=url or f"https://{source}.example/{kind}", payload=text,
+        observed_at=t(observed), params=params)], run_id=run_id)

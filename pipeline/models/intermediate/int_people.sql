@@ -1,7 +1,10 @@
 -- grain: platform, account_id
--- Which person each account belongs to. Until identity resolution merges accounts on evidence, every account is
--- its own person; person ids are stable hashes, so they survive rebuilds.
+-- Which person each account belongs to: its identity group where evidence (or a mentor) joined it to other
+-- accounts, else itself alone. Person ids are stable hashes, so they survive rebuilds.
 select
-    platform, account_id,
-    'p' || substr(md5(platform || ':' || account_id), 1, 15) as person_id
-from stg_accounts
+    a.platform, a.account_id,
+    coalesce(g.person_id, 'p' || substr(md5(a.platform || ':' || a.account_id), 1, 15)) as person_id,
+    coalesce(g.evidence, 'one account') as evidence,
+    coalesce(g.decided_by, 'rule') as decided_by
+from stg_accounts as a
+left join int_identity_groups as g using (platform, account_id)

@@ -11,4 +11,5 @@ select
     min(connected_on) as connected_on,
     min(observed_at) as first_seen
 from obs_connections
+where not (is_suppressed(account_id) or is_suppressed(profile_url))
 group by exec_id, platform, direction, coalesce(account_id, profile_url, name)

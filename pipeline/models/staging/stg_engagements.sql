@@ -13,4 +13,5 @@ select
     arg_min(via_post_id, observed_at) as via_post_id,
     min(depth) as depth
 from obs_engagements
+where not is_suppressed(account_id)
 group by exec_id, platform, engagement_key

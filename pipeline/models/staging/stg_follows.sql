@@ -7,4 +7,5 @@ select
     min(observed_at) as first_seen,
     max(observed_at) as last_seen
 from obs_follows
+where not is_suppressed(account_id)
 group by exec_id, platform, direction, account_id

@@ -6,4 +6,5 @@ select
     any_value(exec_id) as exec_id,
     min(observed_at) as first_seen
 from obs_identity_links
+where not (is_suppressed(account_id) or is_suppressed(value))
 group by platform, account_id, link_kind, value

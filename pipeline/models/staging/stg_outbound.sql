@@ -9,4 +9,5 @@ select
     arg_min(target_account_id, observed_at) as target_account_id,
     min(observed_at) as first_seen
 from obs_outbound
+where not is_suppressed(target_account_id)
 group by exec_id, platform, outbound_key

@@ -7,5 +7,5 @@ select
     max(reply_count) as reply_count,
     max(quote_count) as quote_count
 from obs_posts
-where kind <> 'repost'
+where kind <> 'repost' and not is_suppressed(author_account_id)
 group by all

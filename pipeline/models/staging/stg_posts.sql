@@ -13,5 +13,6 @@ from (
         observed_at as last_seen,
         row_number() over (partition by exec_id, platform, post_id order by observed_at desc, raw_id desc) as rn
     from obs_posts
+    where not is_suppressed(author_account_id)
 )
 where rn = 1
