@@ -1,0 +1,60 @@
+"""Small, pure display helpers shared by the pages: numbers, "not available", and text from the internet."""
+
+from __future__ import annotations
+
+import re
+
+NOT_AVAILABLE = "not available"
+
+RING_LABELS = {
+    "team": "Team",
+    "organisation": "Organisation",
+    "met_in_person": "Met in person",
+    "digital_only": "Digital only",
+}
+
+STEP_NAMES = {
+    1: ("individual contributor", "impact through their own output"),
+    2: ("manager", "impact through their team"),
+    3: ("senior manager", "influence beyond the team, with people they have met"),
+    4: ("networked leader", "influence through people they know only digitally"),
+}
+
+PLATFORM_LABELS = {"mastodon": "Mastodon", "bluesky": "Bluesky", "blog": "Blog", "linkedin": "LinkedIn", "x": "X"}
+
+# Every ASCII punctuation character may be backslash-escaped in (GitHub-flavoured) Markdown; escaping them all
+# also defuses Streamlit's own `:color[...]`, `:material/...:` and `$math$` directives and any HTML.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_text(text: object) -> str:
+    """Text from the internet (a name, a post) made safe to hand to anything that renders Markdown."""
+    if text is None:
+        return ""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+def count(value: int | None) -> str:
+    """1,234, or "not available" for a figure the platform does not give (never 0)."""
+    return NOT_AVAILABLE if value is None else f"{int(value):,}"
+
+
+def percent(share: float | None) -> str:
+    return NOT_AVAILABLE if share is None else f"{round(100 * share)}%"
+
+
+def signed(delta: int | None) -> str | None:
+    """+3, -2 or 0; None when there is nothing to compare with."""
+    return None if delta is None else f"{delta:+,}" if delta else "0"
+
+
+def signed_points(now: float | None, before: float | None) -> str | None:
+    """The change of a share in percentage points, e.g. "+4.2 pts"; "0" (no arrow) when it did not move."""
+    if now is None or before is None:
+        return None
+    points = round(100 * (now - before), 1)
+    return f"{points:+.1f} pts" if points else "0"
+
+
+def platform(name: str) -> str:
+    return PLATFORM_LABELS.get(name, name)

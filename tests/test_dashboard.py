@@ -1,0 +1,254 @@
+"""The dashboard's first page, run with Streamlit's AppTest on the demo warehouse.
+
+Every figure the page shows is checked against a number worked out here with independent SQL on the raw
+`engagements` mart (not the `ladder`/`weekly_reach` marts the page reads).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import charts, data
+from dashboard.format import md_text
+from influence.config import load_config
+from influence.demo import load_demo
+from pipeline.build import build_warehouse
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+WINDOW_WEEKS = 13  # the ladder's 90-day window in ISO weeks (ceil(90 / 7))
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("dashboard-demo")
+    cfg_path, _ = load_demo(data_dir)
+    build_warehouse(load_config(cfg_path), data_dir)
+    assert (data_dir / "warehouse.duckdb").exists()
+    return data_dir
+
+
+@pytest.fixture
+def demo_env(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(data.DATA_ENV, str(demo_dir))
+    return demo_dir
+
+
+def _window(con: duckdb.DuckDBPyConnection, exec_id: str, end_week: dt.date) -> dict:
+    """Distinct people, digital-only people and new people in the 13 ISO weeks ending `end_week`."""
+    rows = con.execute(
+        """
+        with pw as (
+            select person_id, ring, cast(date_trunc('week', engaged_at) as date) as week
+            from engagements where exec_id = ?
+        ),
+        firsts as (select person_id, min(week) as first_week from pw group by person_id),
+        inside as (select * from pw where week > cast(? as date) - 7 * ? and week <= cast(? as date))
+        select
+            count(distinct person_id),
+            count(distinct person_id) filter (where ring = 'digital_only'),
+            count(distinct person_id) filter (
+                where person_id in (select person_id from firsts where first_week > cast(? as date) - 7 * ?))
+        from inside
+        """,
+        [exec_id, end_week, WINDOW_WEEKS, end_week, end_week, WINDOW_WEEKS],
+    ).fetchall()
+    people, digital, new = rows[0]
+    step = con.execute("select step from ladder where exec_id = ? and week = ?", [exec_id, end_week]).fetchall()
+    return {"people": people, "digital": digital, "new": new, "share": digital / people if people else None,
+            "step": step[0][0]}
+
+
+def expected(warehouse: Path, exec_id: str) -> dict[str, dict]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        last = con.execute(
+            "select max(cast(date_trunc('week', engaged_at) as date)) from engagements where exec_id = ?", [exec_id]
+        ).fetchall()[0][0]
+        return {"now": _window(con, exec_id, last),
+                "before": _window(con, exec_id, last - dt.timedelta(weeks=WINDOW_WEEKS))}
+    finally:
+        con.close()
+
+
+def shown_metrics(at: AppTest) -> dict[str, tuple[str, str | None]]:
+    """Label -> (value, delta) of the headline metrics (the first five on the page)."""
+    return {m.label: (m.value, m.proto.delta or None) for m in list(at.metric)[:5]}
+
+
+def expected_metrics(fig: dict[str, dict]) -> dict[str, tuple[str, str | None]]:
+    now, before = fig["now"], fig["before"]
+
+    def delta(a: int, b: int) -> str:
+        return f"{a - b:+,}" if a != b else "0"
+
+    points = round(100 * (now["share"] - before["share"]), 1)
+    return {
+        "People reached": (f"{now['people']:,}", delta(now["people"], before["people"])),
+        "Digital-only people": (f"{now['digital']:,}", delta(now["digital"], before["digital"])),
+        "Digital-only share": (f"{round(100 * now['share'])}%", f"{points:+.1f} pts" if points else "0"),
+        "New people": (f"{now['new']:,}", delta(now["new"], before["new"])),
+        "Ladder step": (f"{now['step']} of 4", delta(now["step"], before["step"])),
+    }
+
+
+def run_app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(query or {})
+    return at.run()
+
+
+def test_overview_shows_the_executives_figures(demo_env: Path) -> None:
+    at = run_app({"exec": "ada"})
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Ada Lindqvist"]
+    assert shown_metrics(at) == expected_metrics(expected(demo_env / "warehouse.duckdb", "ada"))
+    assert at.query_params == {"exec": "ada"}
+    # the current step and its reason sentence
+    reason = duckdb.connect(str(demo_env / "warehouse.duckdb"), read_only=True).execute(
+        "select reason from ladder where exec_id = 'ada' order by week desc limit 1").fetchall()[0][0]
+    assert [i.value.replace("\\", "") for i in at.info] == [reason[:1].upper() + reason[1:]]
+    assert any(s.value.startswith("Step 4 of 4") for s in at.subheader)
+    # the stacked reach chart and the ladder chart, with captions saying what they count
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert [s["title"]["text"] for s in specs] == [charts.REACH_TITLE, charts.LADDER_TITLE]
+    assert charts.REACH_CAPTION in [c.value for c in at.caption]
+    assert "beyond face-to-face ties" in charts.REACH_TITLE
+
+
+def test_switching_executive_changes_figures_and_url(demo_env: Path) -> None:
+    at = run_app({"exec": "ada"})
+    ada = shown_metrics(at)
+    at.selectbox(key="exec_picker").select("ben").run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Ben Okafor"]
+    ben = shown_metrics(at)
+    assert ben != ada
+    assert ben == expected_metrics(expected(demo_env / "warehouse.duckdb", "ben"))
+    assert at.query_params == {"exec": "ben"}
+
+
+def test_executive_from_a_shared_link(demo_env: Path) -> None:
+    at = run_app({"exec": "chloe"})
+    assert not at.exception, at.exception
+    assert at.selectbox(key="exec_picker").value == "chloe"
+    assert shown_metrics(at) == expected_metrics(expected(demo_env / "warehouse.duckdb", "chloe"))
+
+
+def test_unknown_executive_in_the_url_falls_back_to_the_first(demo_env: Path) -> None:
+    at = run_app({"exec": "nobody' or 1=1 --"})
+    assert not at.exception, at.exception
+    assert at.query_params == {"exec": "ada"}  # cfg order by name: Ada first
+
+
+def test_followers_where_public_and_not_available_where_hidden(demo_env: Path) -> None:
+    ada = {m.label: m.value for m in list(run_app({"exec": "ada"}).metric)[5:]}
+    assert ada["In the public follower list"] in {"115", "120"}
+    ben = run_app({"exec": "ben"})  # ben's Mastodon follower list is hidden
+    followers = [(m.label, m.value) for m in list(ben.metric)[5:]]
+    assert ("In the public follower list", "not available") in followers
+    assert ("In the public follower list", "0") not in followers
+    assert ("Followers (profile)", "871") in followers
+
+
+def test_missing_warehouse_says_how_to_build_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    at = run_app()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1
+    assert "run `influence demo` or `influence model`" in at.error[0].value
+    assert not at.metric
+
+
+# --- charts: pure functions, no Streamlit -----------------------------------------------------------------------
+
+def test_reach_chart_stacks_weekly_engagers_by_ring() -> None:
+    week = dt.date(2026, 1, 5)
+    frame = pl.DataFrame({"week": [week] * 4, "ring": list(charts.RING_ORDER), "engagers": [1, 2, 3, 4],
+                          "new_engagers": [0, 1, 1, 2]})
+    spec = charts.reach_by_ring(frame).to_dict()
+    enc = spec["encoding"]
+    assert spec["mark"]["type"] == "bar"
+    assert (enc["x"]["field"], enc["x"]["type"]) == ("week", "temporal")
+    assert (enc["y"]["field"], enc["y"]["type"], enc["y"]["stack"]) == ("engagers", "quantitative", "zero")
+    assert enc["color"]["field"] == "ring_label"
+    assert enc["color"]["scale"]["domain"] == ["Team", "Organisation", "Met in person", "Digital only"]
+    assert enc["order"]["field"] == "ring_order"
+    assert "beyond face-to-face ties" in spec["title"]["text"]
+    rows = next(iter(spec["datasets"].values()))
+    assert sum(r["engagers"] for r in rows) == 10
+
+
+def test_ladder_chart_is_a_step_line_from_1_to_4() -> None:
+    frame = pl.DataFrame({"week": [dt.date(2026, 1, 5), dt.date(2026, 1, 12)], "step": [3, 4],
+                          "reason": ["step 3 because …", "step 4 because …"]})
+    spec = charts.ladder_steps(frame).to_dict()
+    assert spec["mark"] == {"type": "line", "interpolate": "step-after", "point": False, "color": "#3f6fa8",
+                            "strokeWidth": 2}
+    assert spec["encoding"]["y"]["field"] == "step"
+    assert spec["encoding"]["y"]["scale"]["domain"] == [1, 4]
+    assert {t["field"] for t in spec["encoding"]["tooltip"]} == {"week", "step", "reason"}
+
+
+# --- data.py ---------------------------------------------------------------------------------------------------
+
+def test_values_reach_duckdb_as_parameters(demo_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hostile = "ada' or '1'='1"
+    seen: list[tuple[str, tuple]] = []
+    real_fetch = data.fetch
+
+    def spy(con, sql, params=(), **kwargs):
+        seen.append((sql, tuple(params)))
+        return real_fetch(con, sql, params, **kwargs)
+
+    monkeypatch.setattr(data, "fetch", spy)
+    data._cached.clear()
+    assert data.headline(hostile) is None
+    assert data.ladder(hostile).is_empty()
+    assert data.ladder("ada").height > 0
+    assert seen, "data.py did not go through fetch()"
+    for sql, _ in seen:
+        assert "?" in sql and hostile not in sql and "ada" not in sql
+    assert (hostile,) in [p for _, p in seen]
+    # fetch itself: a value with quotes and a statement separator is just a value
+    con = duckdb.connect()
+    con.execute("create table t (x varchar)").fetchall()
+    assert data.fetch(con, "select ? as x", ["x'; drop table t; --"])["x"].to_list() == ["x'; drop table t; --"]
+    assert data.fetch(con, "select count(*) as n from t")["n"].to_list() == [0]
+
+
+def _tiny_warehouse(path: Path, name: str) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("create table cfg_executives (exec_id varchar, name varchar, topics varchar[])").fetchall()
+    con.execute("create table cfg_mentees (mentor_id varchar, mentor_name varchar, exec_id varchar)").fetchall()
+    con.execute("insert into cfg_executives values ('x', ?, [])", [name]).fetchall()
+    con.close()
+
+
+def test_a_republished_warehouse_is_picked_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    live = tmp_path / data.WAREHOUSE_FILE
+    _tiny_warehouse(live, "First Build")
+    assert data.executives()["name"].to_list() == ["First Build"]
+    aside = tmp_path / ".warehouse.building"
+    _tiny_warehouse(aside, "Second Build")
+    os.replace(aside, live)  # what `influence model` does
+    assert data.executives()["name"].to_list() == ["Second Build"]
+    live.unlink()
+    with pytest.raises(data.WarehouseMissing, match="influence demo"):
+        data.executives()
+
+
+def test_text_from_the_internet_is_shown_as_text() -> None:
+    for hostile in ["<script>alert(1)</script>", "**bold** [link](javascript:alert(1))", ":red[x] $x^2$", "# h1"]:
+        escaped = md_text(hostile)
+        assert escaped.replace("\\", "") == hostile
+        assert all(escaped[i - 1] == "\\" for i, ch in enumerate(escaped) if ch in "<>*[]():$#")
+    assert md_text(None) == ""
