@@ -63,6 +63,7 @@ TABLES: dict[str, dict[str, str]] = {
         "platform": "VARCHAR",
         "post_id": "VARCHAR",  # the executive's post engaged with
         "account_id": "VARCHAR",  # who engaged
+        "account_platform": "VARCHAR",  # where that account lives, when not on `platform` (a pingback's website: web)
         "kind": "VARCHAR",  # like | repost | reply | quote | comment | pingback | mention
         "engaged_at": "TIMESTAMPTZ",  # NULL where the platform gives no time (Mastodon likes): first seen is used
         "engagement_key": "VARCHAR",

@@ -1,10 +1,11 @@
 """Generate the bundled demo data (``data/demo/``): deterministic, fixed seed, a few MB.
 
 Three fictional executives over 18 months, as a weekly collector would have seen them: every raw record is an API
-response in the real shape of Mastodon's REST API or Bluesky's AppView (see ../shared/real-samples), stored with
+response in the real shape of Mastodon's REST API, Bluesky's AppView or WordPress (REST API and comment feeds) (see ../shared/real-samples), stored with
 the time it was observed, so the demo goes through the same parsers and pipeline as live collection.
 
-- Ada Lindqvist (CTO, Mastodon + Bluesky): her digital-only audience grows; she climbs from step 2 to step 4.
+- Ada Lindqvist (CTO, Mastodon + Bluesky + a WordPress blog whose posts draw comments and pingbacks): her
+  digital-only audience grows; she climbs to step 4.
 - Ben Okafor (COO, Mastodon, hides his follower list): reaches his organisation and people he met: step 3.
 - Chloé Martin (Head of Operations, Bluesky): mostly her team engages: step 2.
 - Maria Santos mentors Ada and Ben.
@@ -57,6 +58,7 @@ class Person:
     followers: int
     created: datetime
     labels_opt_out: bool = False
+    website: str | None = None
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Exec:
     posts_per_week: float
     engagement: dict[str, tuple[float, float]]  # ring -> (engagers per post at start, at end)
     hide_collections: bool = False
+    blog: str | None = None
     ties: dict[str, list[int]] = field(default_factory=dict)
     followers: int = 0
 
@@ -127,6 +130,7 @@ class Generator:
                 popularity=pop, followers=int(rng.paretovariate(1.2) * 40),
                 created=START - timedelta(days=rng.randint(100, 2500)),
                 labels_opt_out=has_b and rng.random() < 0.02,
+                website=f"https://{slug}.example.net" if rng.random() < 0.25 else None,
             ))
         rng.shuffle(people)  # popularity is not correlated with list position used for ties
         return people
@@ -135,7 +139,8 @@ class Generator:
         rng = self.rng
         ada = Exec("ada", "Ada Lindqvist", "CTO, Northwind", ["ai", "opensource", "leadership"],
                    "ada@social.northwind.example", "adalindqvist.bsky.social", _did(rng), 3.0,
-                   {"team": (1.5, 1.5), "organisation": (1.5, 2.0), "met_in_person": (1.0, 2.5), "digital_only": (0.3, 9.0)})
+                   {"team": (1.5, 1.5), "organisation": (1.5, 2.0), "met_in_person": (1.0, 2.5), "digital_only": (0.3, 9.0)},
+                   blog="https://ada.northwind.example")
         ben = Exec("ben", "Ben Okafor", "COO, Northwind", ["leadership", "fintech"],
                    "ben@social.northwind.example", None, None, 2.0,
                    {"team": (1.0, 1.2), "organisation": (3.0, 4.0), "met_in_person": (2.0, 3.0), "digital_only": (0.5, 1.5)},
@@ -173,8 +178,10 @@ class Generator:
 
     def m_person(self, p: Person, home: str) -> dict:
         words, _ = SPHERES[p.sphere]
-        return self.m_account(p.mastodon, home, name=p.name, note=f"{self.rng.choice(words).capitalize()} · views my own",
-                              followers=p.followers, created=p.created, statuses=p.followers * 3)
+        fields = ([{"name": "Website", "value": f'<a href="{p.website}" rel="me nofollow noopener" target="_blank">{p.website}</a>',
+                    "verified_at": _iso(p.created)}] if p.website else [])
+        return self.m_account(p.mastodon, home, name=p.name, note=f"{words[p.idx % len(words)].capitalize()} · views my own",
+                              followers=p.followers, created=p.created, statuses=p.followers * 3, fields=fields)
 
     def b_actor(self, p: Person | Exec, *, profile: bool = False) -> dict:
         if isinstance(p, Exec):
@@ -281,6 +288,96 @@ class Generator:
             if "bluesky" in platforms:
                 self.bluesky_run(e, run_at, [p for p in fresh if p["platform"] == "bluesky"],
                                  [p for p in window if p["platform"] == "bluesky"], week, visible)
+        if e.blog:
+            self.blog(e, rng)
+
+    # -- a WordPress blog: REST posts and comments, pingbacks in the comment feeds ------------------------------
+    def blog(self, e: Exec, rng: random.Random) -> None:
+        posts = []
+        t = START + timedelta(days=9, hours=8)
+        n = 0
+        while t < START + timedelta(weeks=WEEKS):
+            n += 1
+            topic = e.topics[n % len(e.topics)]
+            slug = f"notes-on-{topic}-{n}"
+            link = f"{e.blog}/{t:%Y/%m}/{slug}/"
+            progress = (t - START) / timedelta(weeks=WEEKS)
+            commenters = []
+            for ring, (lo, hi) in e.engagement.items():
+                k = int(rng.expovariate(1 / max(0.05, (lo + (hi - lo) * progress) / 4)))
+                pool = [self.people_by_idx[i] for i in e.ties.get(ring, [])] if ring != "digital_only" else self.people[:400]
+                commenters += rng.sample(pool, min(k, len(pool)))
+            comments = [(t + timedelta(hours=rng.expovariate(1 / 30)), p, 100 * n + j) for j, p in enumerate(commenters)]
+            pingbacks = [(t + timedelta(days=rng.randint(1, 9)), rng.choice(["Tech Digest", "The Platform Letter",
+                          "Open Leadership Weekly", "Data & People"]), 100 * n + 50 + j)
+                         for j in range(rng.choice([0, 0, 1, 1, 2]))]
+            posts.append({"id": 1000 + n, "at": t, "title": f"Notes on {topic}, part {n}", "link": link,
+                          "topic": topic, "comments": comments, "pingbacks": pingbacks})
+            t += timedelta(days=rng.randint(20, 40))
+        api = f"{e.blog}/wp-json/wp/v2"
+        for week in range(1, WEEKS + 1):
+            run_at = START + timedelta(weeks=week) - timedelta(hours=3)
+            obs = run_at + timedelta(minutes=5)
+            visible = [p for p in posts if p["at"] <= run_at]
+            window = [p for p in visible if p["at"] > run_at - LOOKBACK] if week > 1 else visible
+            if not window:
+                continue
+            page = [self.wp_post(e, p) for p in sorted(window, key=lambda p: p["at"], reverse=True)]
+            site = {"blog": e.blog, "site": e.blog}
+            self.emit("wordpress", "posts", e.id, f"{api}/posts?per_page=100&orderby=date&order=desc&page=1", obs, page,
+                      page=1, **site)
+            for p in window:
+                common = {**site, "post_url": p["link"], "wp_post_id": p["id"], "post_author": 1}
+                comments = [self.wp_comment(e, p, c) for c in p["comments"] if c[0] <= run_at]
+                self.emit("wordpress", "comments", e.id, f"{api}/comments?post={p['id']}&per_page=100&page=1", obs,
+                          comments, page=1, **common)
+                self.emit_text("wordpress", "comment_feed", e.id, p["link"] + "feed/", obs,
+                               self.wp_comment_feed(e, p, run_at), rest_comment_ids=sorted(c["id"] for c in comments),
+                               **common)
+
+    def wp_post(self, e: Exec, p: dict) -> dict:
+        body = (f"<p>Over the last month our teams kept returning to {p['topic']}. Three things stood out.</p>"
+                f"<ul><li>Write it down.</li><li>Share it early.</li><li>Ask who is missing.</li></ul>")
+        return {"id": p["id"], "date": p["at"].strftime("%Y-%m-%dT%H:%M:%S"), "date_gmt": p["at"].strftime("%Y-%m-%dT%H:%M:%S"),
+                "guid": {"rendered": f"{e.blog}/?p={p['id']}"}, "modified": p["at"].strftime("%Y-%m-%dT%H:%M:%S"),
+                "modified_gmt": p["at"].strftime("%Y-%m-%dT%H:%M:%S"), "slug": p["link"].rstrip("/").rsplit("/", 1)[1],
+                "status": "publish", "type": "post", "link": p["link"], "title": {"rendered": p["title"]},
+                "content": {"rendered": body, "protected": False}, "excerpt": {"rendered": body[:80], "protected": False},
+                "author": 1, "featured_media": 0, "comment_status": "open", "ping_status": "open", "sticky": False,
+                "template": "", "format": "standard", "meta": {"footnotes": ""}, "categories": [1], "tags": [],
+                "class_list": ["post-" + str(p["id"]), "type-post", "status-publish"]}
+
+    def wp_comment(self, e: Exec, p: dict, c: tuple) -> dict:
+        at, person, cid = c
+        return {"id": cid, "post": p["id"], "parent": 0, "author": 0, "author_name": person.name,
+                "author_url": person.website or "", "date": at.strftime("%Y-%m-%dT%H:%M:%S"),
+                "date_gmt": at.strftime("%Y-%m-%dT%H:%M:%S"),
+                "content": {"rendered": f"<p>Thank you, this is useful. We tried the same with {p['topic']}.</p>\n"},
+                "link": f"{p['link']}#comment-{cid}", "status": "approved", "type": "comment",
+                "author_avatar_urls": {"96": "https://secure.gravatar.com/avatar/0?s=96&d=mm&r=g"}, "meta": []}
+
+    def wp_comment_feed(self, e: Exec, p: dict, until: datetime) -> str:
+        items = []
+        entries = [(at, person.name, cid) for at, person, cid in p["comments"] if at <= until]
+        entries += [(at, name, cid) for at, name, cid in p["pingbacks"] if at <= until]
+        for at, name, cid in sorted(entries):
+            items.append(
+                f"<item><title>By: {name}</title><link>{p['link']}#comment-{cid}</link>"
+                f"<dc:creator><![CDATA[{name}]]></dc:creator><pubDate>{at:%a, %d %b %Y %H:%M:%S} +0000</pubDate>"
+                f'<guid isPermaLink="false">{e.blog}/?p={p["id"]}#comment-{cid}</guid>'
+                f"<description><![CDATA[[&#8230;] {e.name} on {p['topic']} [&#8230;]]]></description></item>")
+        return ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+                'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom" '
+                'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel>'
+                f"<title>Comments on: {p['title']}</title>"
+                f'<atom:link href="{p["link"]}feed/" rel="self" type="application/rss+xml" />'
+                f"<link>{p['link']}</link><description>{e.title}</description>"
+                f"<lastBuildDate>{until:%a, %d %b %Y %H:%M:%S} +0000</lastBuildDate><sy:updatePeriod>hourly</sy:updatePeriod>"
+                "<generator>https://wordpress.org/?v=6.6.2</generator>" + "".join(items) + "</channel></rss>")
+
+    def emit_text(self, source: str, kind: str, exec_id: str, url: str, at: datetime, text: str, **params: object) -> None:
+        self.records.append({"source": source, "kind": kind, "exec_id": exec_id, "url": url, "params": params,
+                             "status": 200, "observed_at": at.isoformat(), "payload": text})
 
     def _events(self, post: dict, until: datetime, kind: str) -> list[tuple[datetime, Person, str]]:
         return sorted((ev for ev in post["events"] if ev[0] <= until and ev[2] == kind), key=lambda ev: ev[0])
@@ -454,6 +551,7 @@ ties = "ties/ada.csv"
 [executives.accounts]
 mastodon = ["@ada@social.northwind.example"]
 bluesky = ["adalindqvist.bsky.social"]
+wordpress = ["https://ada.northwind.example"]
 
 [[executives]]
 id = "ben"

@@ -45,6 +45,15 @@ def test_demo_builds_the_warehouse(demo_dir):
         bad = con.execute("""select exec_id, count(*) from weekly_reach group by exec_id
                              having count(*) <> 4 * (date_diff('week', min(week), max(week)) + 1)""").fetchall()
         assert bad == []
+        # no engagement is lost between staging and the mart, whatever platform its account lives on
+        assert con.execute("""select (select count(*) from stg_engagements s where not exists (
+                                  select 1 from int_exec_accounts x where x.exec_id = s.exec_id
+                                  and x.platform = s.account_platform and x.account_id = s.account_id)),
+                                  (select count(*) from engagements)""").fetchall()[0] == (
+            con.execute("select count(*) from engagements").fetchall()[0][0],) * 2
+        # Ada's WordPress blog: comments from the REST API, pingbacks from the comment feeds (citing websites)
+        kinds = dict(con.execute("select kind, count(*) from engagements where platform = 'blog' group by kind").fetchall())
+        assert kinds.get("comment", 0) > 0 and kinds.get("pingback", 0) > 0
         # Ben hides his followers: recorded as hidden, not as zero followers
         assert con.execute("select count(*) from followers where exec_id = 'ben' and hidden").fetchall() == [(1,)]
     finally:

@@ -5,6 +5,7 @@ select
     exec_id, platform, engagement_key,
     arg_min(post_id, observed_at) as post_id,
     arg_min(account_id, observed_at) as account_id,
+    coalesce(arg_min(account_platform, observed_at), platform) as account_platform,
     arg_min(kind, observed_at) as kind,
     coalesce(min(engaged_at), min(observed_at)) as engaged_at,
     min(engaged_at) is not null as time_known,
