@@ -1,0 +1,129 @@
+"""Model benchmark (not a test): wall time and peak memory of `influence model` on a synthetic programme.
+
+    .venv/bin/python bench/gen_programme.py /tmp/bench1m --engagements 1000000
+    .venv/bin/python bench/model_bench.py /tmp/bench1m [--runs 3] [--skip-cold]
+
+Measured, each `influence model` in a fresh process (peak memory is that process's maximum resident set):
+- cold: the first build, parsing every raw segment (the parse cache emptied first);
+- full: a full rebuild of every model with the parse cache warm (what `influence model` costs once the raw
+  store has been parsed), median of --runs;
+- new day: `gen_programme.py --add-day` then `influence model` (parses the new segment only), median of --runs;
+- each dashboard query (one executive: weekly_reach, ladder, top posts from engagements, and the new marts), on a
+  read-only attach like the dashboard's, median of 7 after one warm-up, and the first (cold) run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+INFLUENCE = str(Path(PY).parent / "influence")
+
+QUERIES = {
+    "weekly_reach": "select week, ring, engagers, new_engagers, returning_engagers from weekly_reach where exec_id = ? order by week, ring",
+    "ladder": "select week, step, reason, engagers, digital_share from ladder where exec_id = ? order by week",
+    "top_posts": "select post_id, count(*) as engagements, count(distinct person_id) as people, "
+                 "count(*) filter (where ring = 'digital_only') as digital_only from engagements "
+                 "where exec_id = ? group by post_id order by engagements desc limit 20",
+    "engagements_by_kind": "select kind, ring, count(*) from engagements where exec_id = ? group by all",
+    "signals_weekly": "select * from signals_weekly where exec_id = ? order by week",
+    "connector_weekly": "select * from connector_weekly where exec_id = ? order by week",
+    "followers_weekly": "select * from followers_weekly where exec_id = ? order by week",
+    "topics": "select * from topics where exec_id = ? order by posts desc",
+    "spheres": "select * from spheres where exec_id = ? order by people desc",
+    "chains": "select * from chains where exec_id = ? order by structural_virality desc nulls last limit 20",
+    "influences": "select * from influences where exec_id = ? order by reshared + quoted + replied_to desc limit 20",
+    "cohort_percentiles": "select * from cohort_percentiles where mentor_id = (select mentor_id from int_cohorts where exec_id = ? limit 1)",
+}
+
+MEASURE = """
+import resource, subprocess, sys, time, json
+t0 = time.perf_counter()
+p = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"rc": p.returncode, "wall": wall, "rss_mb": rss, "out": p.stdout[-400:], "err": p.stderr[-2000:]}))
+"""
+
+
+def measured(cmd: list[str]) -> dict:
+    out = subprocess.run([PY, "-c", MEASURE, *cmd], capture_output=True, text=True, check=True).stdout
+    res = json.loads(out)
+    if res["rc"] != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{res['err']}")
+    return res
+
+
+def model(d: Path) -> dict:
+    return measured([INFLUENCE, "model", "--quiet", "--data-dir", str(d), "--config", str(d / "influence.toml")])
+
+
+def queries(d: Path, exec_id: str) -> dict[str, tuple[float, float]]:
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    con.execute("attach ? as warehouse (read_only)", [str(d / "warehouse.duckdb")]).fetchall()
+    con.execute("use warehouse").fetchall()
+    out = {}
+    for name, sql in QUERIES.items():
+        times = []
+        for _ in range(8):
+            t0 = time.perf_counter()
+            con.sql(sql, params=[exec_id]).pl()
+            times.append((time.perf_counter() - t0) * 1000)
+        out[name] = (times[0], statistics.median(times[1:]))
+    con.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("dir", type=Path)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--skip-cold", action="store_true", help="keep the parse cache (the cold build is the slowest)")
+    a = ap.parse_args()
+    d: Path = a.dir
+    rows: list[tuple[str, str, str]] = []
+
+    def report(what: str, runs: list[dict]) -> None:
+        wall = statistics.median(r["wall"] for r in runs)
+        rss = max(r["rss_mb"] for r in runs)
+        rows.append((what, f"{wall:.1f} s" + (f" (median of {len(runs)})" if len(runs) > 1 else ""), f"{rss:,.0f} MB"))
+        print(f"{what}: {[round(r['wall'], 1) for r in runs]} s, peak {rss:,.0f} MB", flush=True)
+
+    if not a.skip_cold:
+        shutil.rmtree(d / "cache", ignore_errors=True)
+        report("cold build (parse every raw segment, then every model)", [model(d)])
+    report("full rebuild of every model (parse cache warm)", [model(d) for _ in range(a.runs)])
+    day_runs = []
+    for _ in range(a.runs):
+        subprocess.run([PY, str(ROOT / "bench" / "gen_programme.py"), str(d), "--add-day"], check=True, capture_output=True)
+        day_runs.append(model(d))
+    report("rebuild after one new day", day_runs)
+
+    import duckdb
+
+    con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
+    engagements = con.execute("select count(*) from engagements").fetchall()[0][0]
+    top = con.execute("select exec_id from engagements group by exec_id order by count(*) desc limit 1").fetchall()[0][0]
+    con.close()
+    q = queries(d, top)
+    print(f"\n{engagements:,} engagements; dashboard queries for the largest executive ({top})\n")
+    print("| run | wall time | peak memory |\n|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} |")
+    print("\n| dashboard query | first run | median of 7 |\n|---|---|---|")
+    for name, (first, med) in q.items():
+        print(f"| {name} | {first:.0f} ms | {med:.0f} ms |")
+
+
+if __name__ == "__main__":
+    main()

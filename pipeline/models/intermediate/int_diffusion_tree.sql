@@ -1,0 +1,47 @@
+-- grain: exec_id, platform, root_post_id, node_id
+-- Every node of every diffusion tree, walked down from the executive's posts (depth 0 is the post itself), with
+-- the path of node ids from the root. A post continuing the executive's own thread is a node of that thread's
+-- tree, not a root of its own. A parent that was never seen (a deleted reply, a quote whose thread was not
+-- collected) becomes a placeholder node (kind 'unseen', no person) under the post that was engaged with.
+with recursive
+own as (
+    select o.exec_id, o.platform, o.post_id
+    from int_own_posts as o
+    where o.kind <> 'repost'
+),
+placeholders as (
+    select e.exec_id, e.platform, e.parent_id as node_id, min(e.engaged_post_id) as parent_id,
+        cast(null as varchar) as person_id, 'unseen' as kind
+    from int_diffusion_edges as e
+    where e.engaged_post_id <> e.parent_id
+        and not exists (select 1 from int_diffusion_edges as n
+                        where n.exec_id = e.exec_id and n.platform = e.platform and n.node_id = e.parent_id)
+        and not exists (select 1 from own as o
+                        where o.exec_id = e.exec_id and o.platform = e.platform and o.post_id = e.parent_id)
+    group by e.exec_id, e.platform, e.parent_id
+),
+edges as (
+    select exec_id, platform, node_id, parent_id, person_id, kind from int_diffusion_edges
+    union all
+    select exec_id, platform, node_id, parent_id, person_id, kind from placeholders
+),
+roots as (
+    select o.exec_id, o.platform, o.post_id
+    from own as o
+    where not exists (
+        select 1 from edges as e
+        join own as p on p.exec_id = e.exec_id and p.platform = e.platform and p.post_id = e.parent_id
+        where e.exec_id = o.exec_id and e.platform = o.platform and e.node_id = o.post_id
+    )
+),
+tree (exec_id, platform, root_post_id, node_id, person_id, kind, depth, path) as (
+    select exec_id, platform, post_id, post_id, cast(null as varchar), 'root', 0, [post_id]
+    from roots
+    union all
+    select t.exec_id, t.platform, t.root_post_id, e.node_id, e.person_id, e.kind, t.depth + 1,
+        list_append(t.path, e.node_id)
+    from tree as t
+    join edges as e on e.exec_id = t.exec_id and e.platform = t.platform and e.parent_id = t.node_id
+    where t.depth < 100
+)
+select * from tree

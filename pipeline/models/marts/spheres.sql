@@ -1,0 +1,71 @@
+-- grain: exec_id, sphere_id
+-- Each executive's spheres (sphere_members): size, ring mix, growth, and a label of what characterises the
+-- members: the bio words, Mastodon instances and hashtags most over-represented in the sphere against all the
+-- executive's engagers (lift), shared by at least two members and a fifth of the sphere. growth_90d: people who
+-- first engaged in the last 90 days (the 13 ISO weeks to the executive's last observed week) over those who
+-- engaged before; NULL where nobody engaged before.
+with members as (
+    select m.exec_id, m.sphere_id, m.person_id, r.ring, r.first_week
+    from sphere_members as m
+    join (select exec_id, person_id, any_value(ring) as ring, min(week) as first_week
+          from int_person_weeks group by all) as r using (exec_id, person_id)
+),
+features as (  -- (person, feature): bio words, instance domains, hashtags they used in replies and quotes
+    select distinct p.person_id, 'bio' as source, w as feature
+    from int_people as p
+    join stg_accounts as a using (platform, account_id),
+        unnest(regexp_extract_all(lower(coalesce(a.bio, '')), '[[:alpha:]][[:alpha:]]{3,}')) as t(w)
+    where w not in ('with', 'that', 'this', 'from', 'have', 'about', 'they', 'their', 'what', 'your', 'notes',
+                    'here', 'also', 'into', 'more', 'some', 'them', 'were', 'will', 'when', 'where', 'just', 'https')
+    union all
+    select p.person_id, 'instance', split_part(p.account_id, '@', 2)
+    from int_people as p where p.platform = 'mastodon' and p.account_id like '%@%'
+    union all
+    select distinct p.person_id, 'hashtag', '#' || tag
+    from stg_posts as s
+    join int_people as p on p.platform = s.platform and p.account_id = s.author_account_id,
+        unnest(s.tags) as u(tag)
+),
+member_features as (
+    select distinct m.exec_id, m.sphere_id, m.person_id, f.source, f.feature
+    from members as m join features as f using (person_id)
+),
+sizes as (select exec_id, sphere_id, count(*) as people from members group by all),
+totals as (select exec_id, count(*) as people from members group by all),
+feature_all as (select exec_id, source, feature, count(distinct person_id) as n from member_features group by all),
+scored as (
+    select f.exec_id, f.sphere_id, f.source, f.feature, count(*) as n_in,
+        (count(*) / any_value(s.people)) / (any_value(a.n) / any_value(t.people)) as lift
+    from member_features as f
+    join sizes as s using (exec_id, sphere_id)
+    join feature_all as a using (exec_id, source, feature)
+    join totals as t using (exec_id)
+    group by f.exec_id, f.sphere_id, f.source, f.feature
+    having count(*) >= 2 and count(*) >= 0.2 * any_value(s.people)
+),
+labels as (
+    select exec_id, sphere_id,
+        string_agg(feature, ' · ' order by lift desc, n_in desc, feature) as label
+    from (select *, row_number() over (partition by exec_id, sphere_id order by lift desc, n_in desc, feature) as rn
+          from scored)
+    where rn <= 3
+    group by all
+),
+last_week as (select exec_id, max(week) as last_week from int_exec_weeks group by all),
+agg as (
+    select m.exec_id, m.sphere_id,
+        count(*) as people,
+        count(*) filter (where m.ring = 'digital_only') / count(*) as digital_only_share,
+        count(*) filter (where m.first_week > l.last_week - 91) as new_90d,
+        count(*) filter (where m.first_week <= l.last_week - 91) as before_90d
+    from members as m join last_week as l using (exec_id)
+    group by all
+)
+select
+    a.exec_id, a.sphere_id,
+    coalesce(l.label, 'sphere ' || a.sphere_id) as label,
+    a.people, a.digital_only_share,
+    a.new_90d, a.before_90d,
+    case when a.before_90d > 0 then a.new_90d / a.before_90d end as growth_90d
+from agg as a
+left join labels as l using (exec_id, sphere_id)
