@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= data
 PORT   ?= 8501
 
-.PHONY: demo test lint setup clean bench
+.PHONY: demo test lint setup clean bench audit
 
 $(BIN)/influence: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,16 @@ setup: $(BIN)/influence
 demo: setup
 	$(BIN)/influence demo --data-dir $(DATA) --port $(PORT)
 
-## make test: the linter, then the whole test suite
+## make test: the linter, then the whole test suite; then the dependency audit when CI=true or AUDIT=1
 test: setup lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+	@if [ "$$CI" = "true" ] || [ -n "$(AUDIT)" ]; then $(MAKE) --no-print-directory audit; fi
+
+## make audit: known vulnerabilities in the locked dependencies (requirements.lock), from PyPI's advisory data only
+audit: setup
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip --vulnerability-service pypi \
+		--progress-spinner off
 
 lint: setup
 	$(BIN)/ruff check .

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from collectors.http import Response
+from collectors.http import Response, redact
 from collectors.rawstore import RawRecord
 from collectors.records import RawContext, Records
 from collectors.registry import lookup
@@ -57,12 +57,14 @@ Collector = Generator[Event, Records | None, None]
 
 
 def raw_record(source: str, kind: str, exec_id: str, resp: Response, params: dict[str, Any]) -> RawRecord:
-    """The response as a raw record: the body exactly as received, and the params the parser needs."""
+    """The response as a raw record: the body exactly as received, and the params the parser needs.
+
+    The URL is stored without credentials (a password in a configured ``base_url``, a token parameter)."""
     return RawRecord(
         source=source,
         kind=kind,
         exec_id=exec_id,
-        url=resp.url,
+        url=redact(resp.url),
         payload=resp.text,
         observed_at=datetime.now(UTC),
         params=params,

@@ -17,7 +17,13 @@ What it does for every request:
   :class:`RateLimitError` instead of sleeping. Until a host has answered once, one request at a time goes to it,
   and after a window resets the first request probes again, so a run never exceeds what the server advertises.
 - **Redirects** are followed only within the same host, or to hosts listed in the platform's
-  ``allowed_redirect_hosts``.
+  ``allowed_redirect_hosts``; a ``Link: rel="next"`` to another host is refused the same way. With
+  ``allowed_hosts`` (the runner passes the hosts of the config), no request ever goes to any other host.
+- **Size and time caps**: a body larger than ``max_body_bytes`` (after decompression) is not read: an error names
+  it, and it is not retried. A body still arriving after ``request_deadline`` seconds (a server dripping bytes
+  just fast enough to beat the read timeout) is a timeout like any other.
+- **Endless paging** stops with a :class:`ShapeError`: a cursor or ``next`` link already read, a page identical
+  to the one before, or more than ``MAX_PAGES`` pages.
 - **Errors** become the product's own: 404 → :class:`NotFoundError`; 401 (e.g. Mastodon's
   ``{"error":"This API requires an authenticated user"}``) → :class:`LoginRequiredError`; anything that is not
   JSON where JSON is expected (a proxy's HTML page) → :class:`ShapeError` naming the URL.
@@ -66,6 +72,8 @@ R = TypeVar("R")
 
 PRODUCT = f"influence-tracker/{'.'.join(__version__.split('.')[:2])}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_BODY_BYTES = 64 * 1024 * 1024  # no API page of ours comes near; a bigger body is a fault, not data
+MAX_PAGES = 20_000  # no list we read is longer (Mastodon 40 a page, Bluesky 100): more is a server that loops
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _SECRET_PARAMS = re.compile(r"(token|secret|password|key|auth|session|sig)", re.I)
 _LINK = re.compile(r'<([^>]*)>\s*;\s*([^,]*)')
@@ -76,16 +84,20 @@ def user_agent(contact: str) -> str:
 
 
 def redact(url: str) -> str:
-    """``url`` with the values of token-like query parameters replaced, for logs and error messages."""
+    """``url`` without a user name or password and with the values of token-like query parameters replaced: for
+    the raw store, logs and error messages."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc="REDACTED@" + parts.netloc.rsplit("@", 1)[1])
     if not parts.query:
-        return url
+        return urlunsplit(parts)
     query = [(k, "REDACTED" if _SECRET_PARAMS.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()
+    """``host`` or ``host:port`` of ``url``, lower case, never the user name or password before an ``@``."""
+    return urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
 
 
 def parse_links(header: str | None) -> dict[str, str]:
@@ -218,8 +230,16 @@ class Http:
         max_backoff: float = 30.0,
         per_host: int = 8,
         transport: httpx.BaseTransport | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        request_deadline: float | None = None,
+        allowed_hosts: Iterable[str] | None = None,
     ) -> None:
         self.max_wait = max_wait
+        self.timeout = timeout
+        self.max_body_bytes = max_body_bytes
+        self.request_deadline = request_deadline if request_deadline is not None else max(4 * timeout, 60.0)
+        # None: any host; else host names (with or without :port) that may be contacted at all
+        self.allowed_hosts = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
         self.attempts = attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -270,6 +290,7 @@ class Http:
         allowed = {h.lower() for h in allowed_redirect_hosts}
         origin = host_of(url)
         label = platform or origin
+        self._check_host(url, label)
         for _hop in range(6):
             resp = self._send(url, label, headers)
             if resp.status_code not in REDIRECT_STATUSES:
@@ -286,8 +307,22 @@ class Http:
                     hint=f"if {target_host} is legitimate, add it to [platforms.{platform or '<platform>'}] "
                     "allowed_redirect_hosts in influence.toml",
                 )
+            self._check_host(target, label)
             url = target
         raise SourceError(f"{label}: too many redirects from {redact(url)}", url=redact(url))
+
+    def _check_host(self, url: str, label: str) -> None:
+        """Refuse a URL whose host is not one the config names (when the client was given that list)."""
+        if self.allowed_hosts is None:
+            return
+        host = host_of(url)
+        if host in self.allowed_hosts or host.split(":")[0] in self.allowed_hosts:
+            return
+        raise SourceError(
+            f"{label}: {host} is not a host named in the configuration; not contacted ({redact(url)})",
+            url=redact(url),
+            hint=f"if {host} is legitimate, add it to [platforms.<platform>] allowed_redirect_hosts in influence.toml",
+        )
 
     def _result(self, url: str, resp: httpx.Response, expect_json: bool, label: str) -> Response:
         status = resp.status_code
@@ -329,9 +364,17 @@ class Http:
         if expect_json:
             try:
                 data = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError) as exc:
                 kind = resp.headers.get("content-type", "unknown type").split(";")[0]
                 start = " ".join(text[:80].split())
+                if "json" in kind.lower() or text.lstrip()[:1] in ("{", "["):
+                    why = f"invalid JSON ({exc}; {len(resp.content)} bytes: truncated?)" \
+                        if isinstance(exc, ValueError) else "JSON nested too deeply to read"
+                    raise ShapeError(
+                        f"{label}: {why} from {shown}",
+                        url=shown,
+                        hint="the server sent a broken answer; try again later, report it if it persists",
+                    ) from None
                 raise ShapeError(
                     f"{label}: expected JSON from {shown}, got {kind} ({start!r}…)",
                     url=shown,
@@ -353,8 +396,7 @@ class Http:
                     self.stats.requests += 1
                     self.stats.per_host[host.name] = self.stats.per_host.get(host.name, 0) + 1
                 log.debug("GET %s (attempt %d)", shown, attempt)
-                resp = self._client.get(url, headers=headers)
-                resp.read()
+                resp = self._fetch(url, headers, label, shown)
             except httpx.HTTPError as exc:  # connection refused/reset, timeouts, protocol errors
                 error = exc
             finally:
@@ -365,7 +407,8 @@ class Http:
                 if resp is not None:
                     return resp
                 raise SourceError(
-                    f"{label}: cannot reach {host.name} ({type(error).__name__}: {error}) after {self.attempts} attempts",
+                    f"{label}: {_describe(error, host.name, self.timeout)} ({type(error).__name__}) at {shown}, "
+                    f"{self.attempts} attempts",
                     url=shown,
                     hint="check the network and the instance address; try again later",
                 ) from error
@@ -375,10 +418,10 @@ class Http:
                 self._rate_limited(host, resp, label, shown)
                 continue
             delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-            if resp is not None:
-                asked = _retry_after(resp.headers.get("retry-after"))
-                if asked is not None:
-                    delay = asked
+            delay = min(delay, self.max_wait)  # our own backoff never waits longer than allowed
+            asked = _retry_after(resp.headers.get("retry-after")) if resp is not None else None
+            if asked is not None:
+                delay = asked
             if delay > self.max_wait:
                 raise RateLimitError(
                     f"{label}: {host.name} asks to wait {delay:.0f} s, more than --max-wait {self.max_wait:.0f} s",
@@ -390,6 +433,35 @@ class Http:
                 self.stats.backoff_s += delay
             time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _fetch(self, url: str, headers: dict[str, str] | None, label: str, shown: str) -> httpx.Response:
+        """One GET, reading at most ``max_body_bytes`` and for at most ``request_deadline`` seconds."""
+        started = time.monotonic()
+        request = self._client.build_request("GET", url, headers=headers)
+        resp = self._client.send(request, stream=True)
+        try:
+            declared = resp.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                raise _TooLarge(int(declared))
+            body = bytearray()
+            for chunk in resp.iter_bytes():  # decompressed: a gzip bomb is capped too
+                body += chunk
+                if len(body) > self.max_body_bytes:
+                    raise _TooLarge(None)
+                if time.monotonic() - started > self.request_deadline:
+                    raise httpx.ReadTimeout(f"body still arriving after {self.request_deadline:.0f} s", request=request)
+        except _TooLarge as big:
+            raise SourceError(
+                f"{label}: the response from {shown} is larger than {_size(self.max_body_bytes)}"
+                + (f" ({_size(big.declared)} declared)" if big.declared else "") + "; not read",
+                url=shown,
+                hint="this is not an API page of the expected size; check base_url, report it if it persists",
+            ) from None
+        finally:
+            resp.close()
+        drop = {"content-encoding", "content-length", "transfer-encoding"}
+        return httpx.Response(resp.status_code, headers=[(k, v) for k, v in resp.headers.multi_items() if k.lower() not in drop],
+                              content=bytes(body), request=request)
 
     # -- per-host budget ---------------------------------------------------------------------------------------
     def _host(self, name: str) -> _Host:
@@ -485,21 +557,40 @@ class Http:
         Stop iterating to stop fetching: the next page is requested only when asked for.
         """
         limit = int((params or {}).get("limit") or 0)
+        label = kw.get("platform", "") or host_of(url)
         resp = self.get(url, params, **kw)
+        origins = {host_of(url), host_of(resp.url)}  # the list's own host, and where a redirect took it
+        allowed = {h.lower() for h in kw.get("allowed_redirect_hosts", ())}
         seen = {resp.url}
         count = 0
-        while True:
+        previous = None
+        for _page in range(MAX_PAGES):
+            if not isinstance(resp.data, list):
+                raise ShapeError(f"{label}: expected a list from {redact(resp.url)}, got {_kind(resp.data)}",
+                                 url=redact(resp.url), hint="the platform changed its response; report it with this URL")
+            if resp.data and resp.text == previous:
+                raise ShapeError(f"{label}: {redact(resp.url)} answered the same page as the one before it (endless "
+                                 "paging); stopped", url=redact(resp.url), hint="the server is misbehaving; try again later")
             yield resp
             nxt = resp.links.get("next")
-            count += len(resp.data) if isinstance(resp.data, list) else 0
+            count += len(resp.data)
             if not nxt or not resp.data or _complete(count, expect, len(resp.data), limit):
                 return
             nxt = urljoin(resp.url, nxt)
             if nxt in seen:
-                raise ShapeError(f"{kw.get('platform', '')}: the Link header of {redact(resp.url)} points back to a page already read",
-                                 url=redact(resp.url))
+                raise ShapeError(f"{label}: the Link header of {redact(resp.url)} points back to a page already read "
+                                 "(endless paging); stopped", url=redact(resp.url),
+                                 hint="the server is misbehaving; try again later")
+            nxt_host = host_of(nxt)
+            if nxt_host not in origins and nxt_host not in allowed and nxt_host.split(":")[0] not in allowed:
+                raise SourceError(f"{label}: the Link header of {redact(resp.url)} points to another host, {nxt_host}; "
+                                  "not followed", url=redact(resp.url),
+                                  hint=f"if {nxt_host} is legitimate, add it to allowed_redirect_hosts in influence.toml")
             seen.add(nxt)
+            previous = resp.text
             resp = self.get(nxt, **kw)
+        raise ShapeError(f"{label}: more than {MAX_PAGES} pages from {redact(url)}; stopped", url=redact(url),
+                         hint="the server is misbehaving; try again later")
 
     def cursor_pages(
         self, url: str, params: dict[str, Any], *, items: str, cursor_param: str = "cursor",
@@ -511,21 +602,38 @@ class Http:
         expected number of items was read and the last page was short. Stop iterating to stop fetching.
         """
         limit = int(params.get("limit") or 0)
+        label = kw.get("platform", "") or host_of(url)
         cursor: str | None = None
         seen: set[str] = set()
         count = 0
-        while True:
+        previous = None
+        for _page in range(MAX_PAGES):
             resp = self.get(url, {**params, cursor_param: cursor}, **kw)
-            yield resp
-            data = resp.data if isinstance(resp.data, dict) else {}
-            cursor = data.get("cursor")
+            shown = redact(resp.url)
+            data = resp.data
+            if not isinstance(data, dict):
+                raise ShapeError(f"{label}: expected an object from {shown}, got {_kind(data)}", url=shown,
+                                 hint="the platform changed its response; report it with this URL")
             page = data.get(items)
-            count += len(page) if isinstance(page, list) else 0
+            if not isinstance(page, list):
+                raise ShapeError(f"{label}: field '{items}' is {'missing' if items not in data else 'not a list'} in the "
+                                 f"response from {shown}", url=shown,
+                                 hint="the platform changed its response; report it with this URL")
+            if page and resp.text == previous:
+                raise ShapeError(f"{label}: {shown} answered the same page as the one before it (endless paging); "
+                                 "stopped", url=shown, hint="the server is misbehaving; try again later")
+            yield resp
+            cursor = data.get("cursor")
+            count += len(page)
             if not cursor or not page or _complete(count, expect, len(page), limit):
                 return
-            if cursor in seen:
-                raise ShapeError(f"{kw.get('platform', '')}: the cursor of {redact(resp.url)} did not advance", url=redact(resp.url))
+            if not isinstance(cursor, str) or cursor in seen:
+                raise ShapeError(f"{label}: the cursor of {shown} repeats one already read (endless paging); stopped",
+                                 url=shown, hint="the server is misbehaving; try again later")
             seen.add(cursor)
+            previous = resp.text
+        raise ShapeError(f"{label}: more than {MAX_PAGES} pages from {redact(url)}; stopped", url=redact(url),
+                         hint="the server is misbehaving; try again later")
 
     # -- fan-out -----------------------------------------------------------------------------------------------
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = None) -> Iterator[tuple[T, R]]:
@@ -556,6 +664,32 @@ class Http:
             finally:
                 for fut in pending:
                     fut.cancel()
+
+
+class _TooLarge(Exception):
+    def __init__(self, declared: int | None) -> None:
+        self.declared = declared
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} kB"
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _describe(error: Exception | None, host: str, timeout: float) -> str:
+    """A connection failure in words that name the fault."""
+    if isinstance(error, httpx.TimeoutException):
+        if isinstance(error, httpx.ConnectTimeout):
+            return f"cannot connect to {host}: timed out"
+        return f"{host} did not answer in time (read timeout {timeout:g} s)"
+    if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
+        return f"the connection to {host} was cut in the middle of the response ({error})"
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect to {host} ({error})"
+    return f"cannot reach {host} ({error})"
 
 
 def _complete(count: int, expect: int | None, page_len: int, limit: int) -> bool:

@@ -10,7 +10,7 @@ read only those. Column names carry units and zones: times are UTC ``datetime`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from influence.errors import ShapeError
@@ -139,7 +139,7 @@ class Records:
         unknown = set(values) - set(columns)
         if unknown:
             raise KeyError(f"{table}: unknown columns {sorted(unknown)}")
-        self.rows[table].append({c: values.get(c) for c in columns})
+        self.rows[table].append({c: _checked(table, c, t, values.get(c)) for c, t in columns.items()})
 
     def extend(self, other: Records) -> None:
         for t, rows in other.rows.items():
@@ -147,6 +147,43 @@ class Records:
 
     def count(self, table: str | None = None) -> int:
         return len(self.rows[table]) if table else sum(len(r) for r in self.rows.values())
+
+
+_LIMITS = {"BIGINT": 2**63, "INTEGER": 2**31}
+_WORDS = {"VARCHAR": "text", "BIGINT": "a whole number", "INTEGER": "a whole number", "BOOLEAN": "true/false",
+          "TIMESTAMPTZ": "a time", "DATE": "a date"}
+
+
+def _checked(table: str, column: str, sql_type: str, value: Any) -> Any:
+    """``value`` as the column's type allows, or a ShapeError: a row that would break the warehouse build never
+    leaves a parser (a list where text belongs, a count of 10**30, a string that is not valid Unicode)."""
+    if value is None:
+        return None
+    ok = True
+    if sql_type == "VARCHAR":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # a numeric id where a string id is documented
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates from a JSON "\ud800" escape
+                return value.encode("utf-8", "replace").decode("utf-8")
+            return value
+        ok = False
+    elif sql_type in _LIMITS:
+        ok = isinstance(value, int) and not isinstance(value, bool) and -_LIMITS[sql_type] <= value < _LIMITS[sql_type]
+    elif sql_type == "BOOLEAN":
+        ok = isinstance(value, bool)
+    elif sql_type == "TIMESTAMPTZ":
+        ok = isinstance(value, datetime) and value.tzinfo is not None
+    elif sql_type == "DATE":
+        ok = isinstance(value, date) and not isinstance(value, datetime)
+    if not ok:
+        shown = repr(value)
+        raise ShapeError(f"{table}.{column}: expected {_WORDS[sql_type]}, got {type(value).__name__} "
+                         f"{shown[:60] + '…' if len(shown) > 60 else shown}",
+                         hint="the platform changed its response; report it with this URL")
+    return value
 
 
 def require(obj: Any, key: str, ctx: RawContext, where: str = "") -> Any:

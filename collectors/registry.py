@@ -2,21 +2,61 @@
 
 Collectors and importers store raw records; the pipeline's load step looks the parser up here. A raw record with no
 registered parser is an error the user sees, never silently skipped.
+
+Every registered parser is guarded: whatever a hostile or changed payload makes it trip over (a missing key, a
+``None`` where an object was expected, a number too large, nesting too deep) leaves it as a
+:class:`~influence.errors.ShapeError` naming the platform, the kind, the URL and what was wrong. A parser raises
+nothing but the product's own errors (``tests/test_hostile_parsers.py`` tries hard to make it).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from typing import Any
 
 from collectors.records import RawContext, Records
-from influence.errors import ModelError
+from influence.errors import InfluenceError, ModelError, ShapeError
 
 Parser = Callable[[Any, RawContext], Records]
 
 _PARSERS: dict[tuple[str, str], Parser] = {}
 _DECODE: dict[tuple[str, str], str] = {}
+_GUARDED: dict[Parser, Parser] = {}
+_SURPRISES = (KeyError, TypeError, AttributeError, IndexError, ValueError, LookupError, ArithmeticError,
+              RecursionError, UnicodeError)
+
+
+def guarded(fn: Parser) -> Parser:
+    """``fn``, raising only the product's errors: any other failure becomes a ShapeError that says where."""
+    if fn in _GUARDED:
+        return _GUARDED[fn]
+
+    @functools.wraps(fn)
+    def parse(payload: Any, ctx: RawContext) -> Records:
+        try:
+            return fn(payload, ctx)
+        except ShapeError as exc:
+            if exc.url:
+                raise
+            raise ShapeError(f"{ctx.source} {ctx.kind} from {ctx.url}: {exc.message}", url=ctx.url,
+                             hint=exc.hint) from exc
+        except InfluenceError:
+            raise
+        except _SURPRISES as exc:
+            detail = str(exc)
+            detail = detail if len(detail) <= 200 else detail[:200] + "…"
+            raise ShapeError(
+                f"{ctx.source} {ctx.kind}: the response from {ctx.url} does not have the expected shape "
+                f"({type(exc).__name__}: {detail})",
+                url=ctx.url,
+                hint="the platform changed its response, or something else answered; it is kept in the raw store, "
+                "report it with this URL",
+            ) from exc
+
+    _GUARDED[fn] = parse
+    return parse
 
 # Modules that register parsers when imported. Add a platform here.
 PARSER_MODULES = (
@@ -36,11 +76,12 @@ def parser(source: str, *kinds: str, payload: str = "json") -> Callable[[Parser]
     """
 
     def register(fn: Parser) -> Parser:
+        safe = guarded(fn)
         for kind in kinds:
             key = (source, kind)
-            if key in _PARSERS and _PARSERS[key] is not fn:
+            if key in _PARSERS and _PARSERS[key] is not safe:
                 raise RuntimeError(f"two parsers registered for {key}")
-            _PARSERS[key] = fn
+            _PARSERS[key] = safe
             _DECODE[key] = payload
         return fn
 

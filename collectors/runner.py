@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.events import Checkpoint, Collector, Fetched, OptedOut, Progress, parse_record
-from collectors.http import Http
+from collectors.http import Http, host_of
 from collectors.rawstore import RawStore, RawWriter, new_run_id, write_atomic
 from collectors.records import Records
 from influence.config import Config, Executive
@@ -110,6 +110,30 @@ def _streams(config: Config, executives: list[str] | None) -> list[tuple[Executi
     return out
 
 
+def configured_hosts(config: Config, executives: list[str] | None = None) -> set[str]:
+    """Every host the configuration names: the only ones a collection may contact.
+
+    Mastodon instances (or the ``base_url`` that replaces them), the Bluesky AppView, the blogs and WordPress
+    sites, and each platform's ``allowed_redirect_hosts``."""
+    from influence.config import MASTODON_RE
+
+    chosen = [config.executive(e) for e in executives] if executives else list(config.executives)
+    hosts: set[str] = set()
+    mastodon = config.platform("mastodon")
+    for ex in chosen:
+        for address in ex.accounts.mastodon:
+            m = MASTODON_RE.match(address)
+            if m and not mastodon.base_url:
+                hosts.add(m.group("instance").lower())
+        hosts.update(host_of(u) for u in (*ex.accounts.blogs, *ex.accounts.wordpress))
+    for name in ("mastodon", "bluesky", "blog", "wordpress"):
+        settings = config.platform(name)
+        if settings.base_url:
+            hosts.add(host_of(settings.base_url))
+        hosts.update(h.lower() for h in settings.allowed_redirect_hosts)
+    return hosts
+
+
 def _blog_module() -> Any | None:
     try:
         return importlib.import_module("collectors.blog.collect")
@@ -157,7 +181,8 @@ def run_collect(
                 progress(exec_id, platform, done, total, message)
 
     own_http = http is None
-    client = http or Http(contact=config.contact, max_wait=max_wait)
+    client = http or Http(contact=config.contact, max_wait=max_wait,
+                          allowed_hosts=configured_hosts(config, executives))
     before = client.stats.as_dict()
     cursors = store.cursors()
 

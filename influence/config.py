@@ -258,7 +258,7 @@ class _Validator:
             urls[name] = self.strings(raw.get(name), f"{key}.{name}")
             for i, url in enumerate(urls[name]):
                 if not url.startswith(("http://", "https://")):
-                    raise self.fail(f"{key}.{name}[{i}]", f"'{url}' is not a web address", "start it with https://")
+                    raise self.fail(f"{key}.{name}[{i}]", f"'{_shown(url)}' is not a web address", "start it with https://")
         return Accounts(
             mastodon=tuple(h if h.startswith("@") else "@" + h for h in mastodon),
             bluesky=tuple(h.lstrip("@") for h in bluesky),
@@ -293,7 +293,8 @@ class _Validator:
             self.known_keys(table, f"platforms.{name}", {"base_url", "allowed_redirect_hosts"})
             base_url = self.string(table.get("base_url"), f"platforms.{name}.base_url") or DEFAULT_BASE_URLS.get(name, "")
             if base_url and not base_url.startswith(("http://", "https://")):
-                raise self.fail(f"platforms.{name}.base_url", f"'{base_url}' is not a web address", "start it with https://")
+                raise self.fail(f"platforms.{name}.base_url", f"'{_shown(base_url)}' is not a web address",
+                                "start it with https://")
             out[name] = PlatformSettings(
                 base_url=base_url.rstrip("/"),
                 allowed_redirect_hosts=self.strings(table.get("allowed_redirect_hosts"), f"platforms.{name}.allowed_redirect_hosts"),
@@ -315,6 +316,11 @@ class _Validator:
             else:
                 values[name] = self.integer(raw.get(name), f"ladder.{name}", default, minimum=1 if name == "window_days" else 0)
         return LadderThresholds(**values)
+
+
+def _shown(url: str) -> str:
+    """A URL as an error message may show it: never a password written into it (``user:password@host``)."""
+    return re.sub(r"(?<=//)[^/@\s]*@", "REDACTED@", url)
 
 
 def _kind(value: Any) -> str:

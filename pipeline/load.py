@@ -80,8 +80,9 @@ def parse_segment(table: pa.Table) -> tuple[dict[str, list[dict[str, Any]]], lis
                 params=json.loads(row["params"] or "{}"), observed_at=row["observed_at"], status=row["status"],
             )
             recs: Records = fn(_decode(row["payload"], how), ctx)
-        except (InfluenceError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            # ValueError covers malformed JSON and times; the others a shape no parser check caught.
+        except (InfluenceError, ValueError, RecursionError) as exc:
+            # parsers raise only the product's errors (the registry wraps them); decoding the stored text can
+            # still raise ValueError (malformed JSON) or RecursionError (absurdly deep nesting)
             errors.append({
                 "raw_id": row["record_id"], "source": row["source"], "kind": row["kind"], "exec_id": row["exec_id"],
                 "url": row["url"], "observed_at": row["observed_at"], "error": f"{type(exc).__name__}: {exc}",
@@ -95,6 +96,29 @@ def parse_segment(table: pa.Table) -> tuple[dict[str, list[dict[str, Any]]], lis
     return out, errors
 
 
+def sweep_temporary_files(store: RawStore, cache_dir: Path, *, older_than_s: float = 3600) -> int:
+    """Remove the ``*.tmp`` files that a killed write leaves behind (readers ignore them anyway).
+
+    The cache is only written under the model lock, which the caller holds; raw-store temporaries may belong to a
+    collection running right now, so only old ones are removed.
+    """
+    import time
+
+    removed = 0
+    now = time.time()
+    for root, min_age in ((cache_dir, 0.0), (store.root, older_than_s)):
+        if not root.exists():
+            continue
+        for p in root.rglob(".*.tmp"):
+            try:
+                if now - p.stat().st_mtime >= min_age:
+                    p.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
+
+
 def load_observations(
     con: duckdb.DuckDBPyConnection,
     store: RawStore,
@@ -102,6 +126,7 @@ def load_observations(
     progress: Callable[[int, int], None] | None = None,
 ) -> LoadResult:
     version_dir = cache_dir / f"parsed-{parser_version()}"
+    sweep_temporary_files(store, cache_dir)
     segments = store.segments()
     wanted: list[Path] = []
     parsed_now = 0

@@ -9,9 +9,14 @@
 - ``route(path, handler)``: ``path`` is an exact path or a compiled regex (``re.fullmatch`` on the path);
   ``handler(req)`` returns a :class:`Reply`. Unrouted paths answer 404 ``{"error":"Not Found"}``.
 - ``faults(path_prefix, *replies)``: the next requests whose path starts with ``path_prefix`` get these replies,
-  one each, before the normal route answers again. Fault builders: :func:`too_many` (429 with ``Retry-After`` and
-  either rate-limit header style), :func:`server_error`, :func:`html_page`, :func:`stall` (answers after a delay,
-  longer than the client's read timeout if you want a timeout), :func:`redirect`.
+  one each, before the normal route answers again (``always(reply)`` in place of replies: every request, until
+  ``clear_faults()``). Fault builders: :func:`too_many` (429 with ``Retry-After`` and either rate-limit header
+  style), :func:`server_error`, :func:`html_page`, :func:`stall` (answers after a delay, longer than the client's
+  read timeout if you want a timeout), :func:`redirect`, :func:`reset_mid_body` (headers and half the body, then
+  a TCP reset), :func:`truncated_json` (a complete HTTP answer whose JSON is cut), :func:`enormous` (a huge body,
+  with or without ``Content-Length``), :func:`drip` (a body sent a few bytes at a time).
+  ``mutate(path_prefix, fn)``: every answer of the normal route under ``path_prefix`` passes through
+  ``fn(reply, req) -> reply`` first (a renamed or missing field, a cursor that never advances).
 - ``latency``: every answer waits this long (benchmarks). ``rate_limit``: a :class:`RateLimit` the server
   enforces and advertises in its headers; ``rate_limit.exceeded`` counts requests that went over it.
 - ``requests`` records every request received (method, path, params, headers, time), so tests assert what the
@@ -22,6 +27,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +45,9 @@ class Reply:
     body: Any = ""  # str/bytes as is; anything else is JSON-encoded
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    cut_after: int | None = None  # send only this many body bytes, then reset the connection
+    declare_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+    drip: float = 0.0  # seconds between chunks of 16 bytes
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, bytes):
@@ -98,6 +108,37 @@ def redirect(location: str, status: int = 302) -> Reply:
     return Reply(status, "", {"Location": location})
 
 
+def reset_mid_body(body: Any = None, fraction: float = 0.5) -> Reply:
+    """A 200 whose headers promise the whole body, then half of it and a TCP reset."""
+    r = Reply(200, body if body is not None else [{"id": str(i), "filler": "x" * 200} for i in range(40)])
+    data, _ = r.encoded()
+    r.cut_after = int(len(data) * fraction)
+    return r
+
+
+def truncated_json(body: Any = None, fraction: float = 0.6) -> Reply:
+    """A complete HTTP answer (right Content-Length) whose JSON text stops part-way."""
+    data = json.dumps(body if body is not None else [{"id": str(i), "content": "<p>hi</p>"} for i in range(10)])
+    return Reply(200, data[: int(len(data) * fraction)].encode(), {"Content-Type": "application/json; charset=utf-8"})
+
+
+def enormous(size: int, *, declare_length: bool = True) -> Reply:
+    """A JSON body of ``size`` bytes (a list holding one huge string)."""
+    body = b'["' + b"a" * max(0, size - 4) + b'"]'
+    return Reply(200, body, {"Content-Type": "application/json"}, declare_length=declare_length)
+
+
+def drip(body: Any, every: float) -> Reply:
+    return Reply(200, body, drip=every)
+
+
+class always:  # noqa: N801 -- reads as a fault builder: faults(path, always(server_error(503)))
+    """A fault answered to every matching request until ``clear_faults()``."""
+
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+
+
 class RateLimit:
     """A fixed-window limit the server enforces and advertises, in Mastodon or Bluesky header style."""
 
@@ -134,15 +175,26 @@ class RateLimit:
         return ok, headers
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (a killed collection, a client that gave up on a stall) is not news."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
+
 class Loopback:
-    def __init__(self, *, latency: float = 0.0, rate_limit: RateLimit | None = None) -> None:
+    def __init__(self, *, latency: float = 0.0, rate_limit: RateLimit | None = None, host: str = "127.0.0.1") -> None:
         self.latency = latency
         self.rate_limit = rate_limit
         self.requests: list[Seen] = []
         self._routes: list[tuple[str | re.Pattern[str], Handler]] = []
         self._faults: list[tuple[str, list[Reply]]] = []
+        self._always: list[tuple[str, Reply]] = []
+        self._mutations: list[tuple[str, Callable[[Reply, Seen], Reply]]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server((host, 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -160,9 +212,24 @@ class Loopback:
     def route(self, path: str | re.Pattern[str], handler: Handler) -> None:
         self._routes.append((path, handler))
 
-    def faults(self, path_prefix: str, *replies: Reply) -> None:
+    def faults(self, path_prefix: str, *replies: Reply | always) -> None:
         with self._lock:
-            self._faults.append((path_prefix, list(replies)))
+            for r in replies:
+                if isinstance(r, always):
+                    self._always.append((path_prefix, r.reply))
+            queue = [r for r in replies if not isinstance(r, always)]
+            if queue:
+                self._faults.append((path_prefix, queue))
+
+    def mutate(self, path_prefix: str, fn: Callable[[Reply, Seen], Reply]) -> None:
+        with self._lock:
+            self._mutations.append((path_prefix, fn))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._always.clear()
+            self._mutations.clear()
 
     def hits(self, path_prefix: str = "") -> list[Seen]:
         with self._lock:
@@ -182,6 +249,10 @@ class Loopback:
                     if not queue:
                         self._faults.pop(i)
                     return reply
+            for prefix, reply in self._always:
+                if seen.path.startswith(prefix):
+                    return reply
+            mutations = [fn for prefix, fn in self._mutations if seen.path.startswith(prefix)]
         if self.rate_limit is not None:
             ok, headers = self.rate_limit.take()
             if not ok:
@@ -192,6 +263,8 @@ class Loopback:
             if (pattern == seen.path) if isinstance(pattern, str) else pattern.fullmatch(seen.path):
                 reply = handler(seen)
                 reply.headers = {**headers, **reply.headers}
+                for fn in mutations:
+                    reply = fn(reply, seen)
                 return reply
         return Reply(404, {"error": "Not Found"}, headers)
 
@@ -219,11 +292,27 @@ class Loopback:
                         if k.lower() != "content-type":
                             self.send_header(k, v)
                     self.send_header("Content-Type", ctype)
-                    self.send_header("Content-Length", str(len(body)))
+                    if reply.declare_length:
+                        self.send_header("Content-Length", str(len(body)))
+                    else:
+                        self.send_header("Connection", "close")
+                        self.close_connection = True
                     self.end_headers()
-                    self.wfile.write(body)
+                    if reply.cut_after is not None:
+                        self.wfile.write(body[: reply.cut_after])
+                        self.wfile.flush()
+                        # SO_LINGER 0: closing sends a TCP reset, as a crashed proxy would
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        self.close_connection = True
+                    elif reply.drip:
+                        for i in range(0, len(body), 16):
+                            self.wfile.write(body[i : i + 16])
+                            self.wfile.flush()
+                            time.sleep(reply.drip)
+                    else:
+                        self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass
+                    self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -148,3 +148,43 @@ def test_members_are_streamed_in_chunks(tmp_path: Path) -> None:
         first = fh.read(1024 * 1024)
         assert len(first) == 1024 * 1024  # a bounded read returns a bounded chunk
         assert len(fh.read()) == len(big) - len(first)
+
+
+# -- more hostile archives (issue 8) --------------------------------------------------------------------------------
+@pytest.mark.parametrize("evil", ["..\\..\\outside.csv", "data\\..\\..\\x.js", "./../Shares.csv"])
+def test_zip_slip_with_backslashes_and_dots(tmp_path: Path, config: Config, evil: str) -> None:
+    files = good_files() | {evil: b"Date,Link,Message\n"}
+    assert_rejected(write_zip(tmp_path / "a.zip", files), config, tmp_path / "d", "zip slip")
+
+
+def test_bomb_whose_header_lies_about_its_size(tmp_path: Path, config: Config) -> None:
+    # the central directory says 100 bytes; the member inflates to 5 MB: reading stops at the CRC check
+    path = write_zip(tmp_path / "liar.zip", good_files() | {"Shares.csv": b"Date,ShareLink\n" + b"a" * 5_000_000})
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("Shares.csv")
+    real = info.file_size.to_bytes(4, "little")
+    fake = (100).to_bytes(4, "little")
+    assert data.count(real) >= 2  # in the local header and in the central directory
+    path.write_bytes(bytes(data).replace(real, fake))
+    assert_rejected(path, config, tmp_path / "d", "damaged or truncated|zip bomb|not a complete ZIP")
+
+
+def test_symlinked_folder_inside_an_unpacked_export(tmp_path: Path, config: Config) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "Connections.csv").write_bytes(CONNECTIONS_NEW.encode())
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Shares.csv").write_bytes(SHARES_NEW.encode())
+    os.symlink(outside, folder / "data")
+    assert_rejected(folder, config, tmp_path / "d", "symbolic link")
+
+
+def test_truncated_anywhere(tmp_path: Path, config: Config) -> None:
+    """Cut at many points: always a clear ArchiveError and nothing written, never another exception."""
+    data = write_zip(tmp_path / "a.zip", good_files() | {"Comments.csv": COMMENTS.encode()}).read_bytes()
+    for i, cut in enumerate(range(1, len(data), max(1, len(data) // 25))):
+        path = tmp_path / f"cut{i}.zip"
+        path.write_bytes(data[:cut])
+        assert_rejected(path, config, tmp_path / f"d{i}", r"\w")

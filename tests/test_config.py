@@ -101,3 +101,66 @@ def test_ties_handles_are_normalized(tmp_path):
     p.write_text("name,ring,mastodon,bluesky\nGrace,team,@Grace@X.example;@g@y.example,Grace.bsky.social\n", encoding="utf-8")
     (tie,) = read_ties(p)
     assert tie.handles == (("mastodon", "grace@x.example"), ("mastodon", "g@y.example"), ("bluesky", "grace.bsky.social"))
+
+
+# -- hostile configs: wrong types, unknown keys, duplicates (issue 8) ------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ('executives = "ada"\n', "executives", "expected [[executives]] tables, got a string"),
+        ("executives = [5]\n", "executives[0]", "expected a table, got a number"),
+        ('[[executives]]\nid = 7\nname = "A"\n', "executives[0].id", "expected a string, got a number"),
+        ('[[executives]]\nid = "ada"\nname = ["A"]\n', "executives[0].name", "expected a string, got a list"),
+        ('[[executives]]\nid = "Ada Lovelace"\nname = "A"\n', "executives[0].id", "is not a valid id"),
+        ('[[executives]]\nid = "ada"\nname = "A"\naccounts = "@ada@x.example"\n', "executives[0].accounts",
+         "expected a table, got a string"),
+        ('[[executives]]\nid = "ada"\nname = "A"\n[executives.accounts]\nmastodon = 5\n',
+         "executives[0].accounts.mastodon", "expected a list of strings, got a number"),
+        ('[[executives]]\nid = "ada"\nname = "A"\n[executives.accounts]\nbluesky = ["ok.bsky.social", 3]\n',
+         "executives[0].accounts.bluesky", "expected a list of strings"),
+        ('[[executives]]\nid = "ada"\nname = "A"\n[executives.accounts]\nfacebook = ["ada"]\n',
+         "executives[0].accounts.facebook", "unknown key"),
+        (GOOD.replace('contact = "ops@example.org"', 'contact = "ops@example.org"\nlookback_days = "30"'),
+         "lookback_days", "expected a whole number, got a string"),
+        (GOOD.replace('contact = "ops@example.org"', 'contact = "ops@example.org"\nlookback_days = true'),
+         "lookback_days", "expected a whole number, got true/false"),
+        (GOOD.replace('contact = "ops@example.org"', 'contact = "ops@example.org"\nlookback_days = 0'),
+         "lookback_days", "must be at least 1"),
+        (GOOD.replace('contact = "ops@example.org"', 'contact = "ops@example.org"\ntoken = "s3cret"'),
+         "token", "unknown key"),
+        (GOOD + "[ladder]\nwindow_days = 12.5\n", "ladder.window_days", "expected a whole number, got a number"),
+        (GOOD + '[ladder]\nstep4_min_digital_share = "half"\n', "ladder.step4_min_digital_share",
+         "expected a number, got a string"),
+        (GOOD + "[ladder]\nstep9 = 1\n", "ladder.step9", "unknown key"),
+        (GOOD + "[platforms.twitter]\nbase_url = 'https://x.example'\n", "platforms.twitter", "unknown key"),
+        (GOOD.replace('base_url = "http://127.0.0.1:8080"', "base_url = 8080"), "platforms.mastodon.base_url",
+         "expected a string, got a number"),
+        (GOOD.replace('base_url = "http://127.0.0.1:8080"', 'api_key = "k"'), "platforms.mastodon.api_key",
+         "unknown key"),
+        (GOOD.replace('base_url = "http://127.0.0.1:8080"', "allowed_redirect_hosts = [1]"),
+         "platforms.mastodon.allowed_redirect_hosts", "expected a list of strings"),
+        (GOOD + '[[mentors]]\nid = "maria"\nname = "Maria 2"\n', "mentors[1].id", "duplicate mentor id 'maria'"),
+        ('mentors = "maria"\n' + GOOD.split("[[mentors]]")[0], "mentors", "expected [[mentors]] tables"),
+        (GOOD.replace('mentees = ["ada"]', "mentees = [1]"), "mentors[0].mentees", "expected a list of strings"),
+        (GOOD + '[[executives]]\nid = "ada"\nname = "Ada again"\n[executives.accounts]\nmastodon = ["@b@x.example"]\n',
+         "executives[1].id", "duplicate executive id 'ada'"),
+    ],
+)
+def test_hostile_configs_are_refused_with_the_key_and_the_fix(tmp_path, text, key, problem):
+    exc = error(tmp_path, text)
+    assert exc.message.startswith(f"{tmp_path / 'influence.toml'}: {key}"), exc.message
+    assert problem in exc.message, exc.message
+    assert exc.hint
+
+
+def test_a_password_in_a_bad_url_is_not_repeated_in_the_error(tmp_path):
+    exc = error(tmp_path, GOOD.replace('base_url = "http://127.0.0.1:8080"',
+                                       'base_url = "ftp://admin:hunter2-secret@127.0.0.1:8080"'))
+    assert "hunter2-secret" not in str(exc) and "REDACTED@127.0.0.1" in exc.message
+
+
+def test_config_that_is_not_text(tmp_path):
+    p = tmp_path / "influence.toml"
+    p.write_bytes(b"\xff\xfe[\x00[\x00")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(p)

@@ -73,3 +73,25 @@ def test_cursors_survive_and_a_damaged_file_says_what_to_do(tmp_path):
 def test_naive_times_are_refused():
     with pytest.raises(StoreError, match="time zone"):
         RawRecord(source="x", kind="tweet", exec_id="a", url="f", payload="{}", observed_at=datetime(2026, 1, 1))
+
+
+def test_build_sweeps_temporary_files_left_by_killed_writes(tmp_path):
+    import os
+    import time
+
+    from pipeline.load import sweep_temporary_files
+
+    store = RawStore(tmp_path / "raw")
+    store.append([rec(1)], run_id="r1")
+    seg_dir = store.segments()[0].parent
+    old, fresh = seg_dir / ".a.parquet.1.tmp", seg_dir / ".b.parquet.2.tmp"
+    cached = tmp_path / "cache" / "parsed-x" / ".c.parquet.3.tmp"
+    for p in (old, fresh, cached):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"half")
+    hour_ago = time.time() - 7200
+    os.utime(old, (hour_ago, hour_ago))
+    assert sweep_temporary_files(store, tmp_path / "cache") == 2
+    assert not old.exists() and not cached.exists()
+    assert fresh.exists()  # may belong to a collection running right now
+    assert store.count() == 1

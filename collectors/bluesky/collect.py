@@ -30,7 +30,7 @@ from typing import Any
 from collectors.bluesky.parse import OPT_OUT_LABEL, PLATFORM, is_opted_out
 from collectors.common import OwnPost, Page, follows_due, refresh_engagement, window_start
 from collectors.events import Checkpoint, Collector, Fetched, OptedOut, Progress, raw_record
-from collectors.http import Http
+from collectors.http import Http, redact
 from collectors.text import parse_time
 from influence.config import PlatformSettings
 from influence.errors import ShapeError
@@ -80,7 +80,8 @@ def collect(
         resp = get("com.atproto.identity.resolveHandle", handle=actor)
         did = resp.data.get("did") if isinstance(resp.data, dict) else None
         if not did:
-            raise ShapeError(f"Bluesky resolveHandle: field 'did' is missing in the response from {resp.url}", url=resp.url)
+            raise ShapeError(f"Bluesky resolveHandle: field 'did' is missing in the response from {redact(resp.url)}",
+                             url=redact(resp.url), hint="the server's answer is not an AppView's; check base_url")
         held.append(Fetched(raw_record(PLATFORM, "resolve_handle", exec_id, resp, {"exec_did": did})))
     resp = get("app.bsky.actor.getProfile", actor=did)
     profile = resp.data if isinstance(resp.data, dict) else {}

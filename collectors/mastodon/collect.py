@@ -31,7 +31,7 @@ from typing import Any
 
 from collectors.common import OwnPost, Page, follows_due, refresh_engagement, window_start
 from collectors.events import Checkpoint, Collector, Fetched, Progress, raw_record
-from collectors.http import Http
+from collectors.http import Http, redact
 from collectors.mastodon.parse import PLATFORM, account_id
 from influence.config import MASTODON_RE, PlatformSettings
 from influence.errors import ShapeError
@@ -79,7 +79,8 @@ def collect(
     account = resp.data
     numeric_id = str(account.get("id") or "")
     if not numeric_id:
-        raise ShapeError(f"Mastodon account: field 'id' is missing in the response from {resp.url}", url=resp.url)
+        raise ShapeError(f"Mastodon account: field 'id' is missing in the response from {redact(resp.url)}", url=redact(resp.url),
+                         hint="the server's answer is not a Mastodon account; check the address and base_url")
     exec_account = account_id(account, instance)
 
     # 2. the timeline, newest first

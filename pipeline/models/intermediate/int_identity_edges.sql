@@ -5,11 +5,9 @@
 --                  a Bluesky custom-domain handle, an executive's own archive);
 --   commenter_url  a blog commenter gave the very URL another account lists in its profile.
 with tie_accounts as (
-    select t.exec_id, t.tie_line, t.source, a.platform, a.account_id, t.name
-    from cfg_ties as t
-    join stg_accounts as a
-        on a.platform = t.platform
-        and (a.account_id = t.handle or lower(a.handle) = t.handle or lower(a.handle) = '@' || t.handle)
+    select ta.exec_id, ta.tie_line, ta.platform, ta.account_id, t.source, t.name
+    from int_tie_accounts as ta
+    join (select distinct exec_id, tie_line, source, name from cfg_ties) as t using (exec_id, tie_line)
 ),
 ties_edges as (
     select

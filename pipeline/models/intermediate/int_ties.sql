@@ -6,10 +6,9 @@ with matched as (
         t.exec_id, t.tie_line, t.name, t.ring, t.since, t.source,
         p.person_id
     from cfg_ties as t
-    left join stg_accounts as a
-        on a.platform = t.platform
-        and (a.account_id = t.handle or lower(a.handle) = t.handle or lower(a.handle) = '@' || t.handle)
-    left join int_people as p on p.platform = a.platform and p.account_id = a.account_id
+    left join int_tie_accounts as ta
+        on ta.exec_id = t.exec_id and ta.tie_line = t.tie_line and ta.platform = t.platform
+    left join int_people as p on p.platform = ta.platform and p.account_id = ta.account_id
 ),
 per_line as (
     select
