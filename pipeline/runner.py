@@ -4,6 +4,9 @@
   ``models/intermediate`` and ``models/marts`` read only other models.
 - Every model declares its grain in a header comment, ``-- grain: exec_id, week, ring``; after the model is built
   the runner checks that no two rows share that grain, and fails naming the model and an offending key.
+- A model that only renames another (a mart exposing an intermediate model under its public name) may say
+  ``-- materialized: view``: it is created as a view, costs nothing to build, and its grain is its source's,
+  already checked.
 - Python models (``*.py`` beside the SQL) define ``DEPENDS``, ``GRAIN`` and ``build(con, settings)``.
 - Models are ordered by their references (a model refers to another by using its name as a word).
 """
@@ -26,6 +29,7 @@ from influence.errors import ModelError
 MODELS_DIR = Path(__file__).parent / "models"
 LAYERS = ("staging", "intermediate", "marts")
 _GRAIN = re.compile(r"^--\s*grain:\s*(.+)$", re.MULTILINE)
+_VIEW = re.compile(r"^--\s*materialized:\s*view\s*$", re.MULTILINE)
 
 
 @dataclass
@@ -37,6 +41,7 @@ class Model:
     sql: str | None = None
     build: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], None] | None = None
     depends: set[str] = field(default_factory=set)
+    view: bool = False
 
 
 def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
@@ -47,7 +52,8 @@ def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
             m = _GRAIN.search(sql)
             if not m:
                 raise ModelError(f"model {path.name} declares no grain", hint="add a first line like '-- grain: exec_id, week'")
-            models.append(Model(path.stem, layer, path, [c.strip() for c in m.group(1).split(",")], sql=sql))
+            models.append(Model(path.stem, layer, path, [c.strip() for c in m.group(1).split(",")], sql=sql,
+                                view=bool(_VIEW.search(sql))))
         for path in sorted((models_dir / layer).glob("*.py")):
             if path.name.startswith("_"):
                 continue
@@ -103,13 +109,16 @@ def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_
     for model in order(discover(models_dir)):
         t0 = time.perf_counter()
         try:
-            if model.sql is not None:
+            if model.sql is not None and model.view:
+                con.execute(f"create or replace view {model.name} as\n{model.sql}")
+            elif model.sql is not None:
                 con.execute(f"create or replace table {model.name} as\n{model.sql}")
             else:
                 assert model.build is not None
                 model.build(con, settings)
         except duckdb.Error as exc:
             raise ModelError(f"model {model.name} failed: {exc}", hint=f"see {model.path}") from exc
-        check_grain(con, model)
+        if not model.view:
+            check_grain(con, model)
         timings[model.name] = time.perf_counter() - t0
     return timings

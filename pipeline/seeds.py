@@ -76,5 +76,6 @@ def write_seeds(con: duckdb.DuckDBPyConnection, config: Config, data_dir: Path |
     )
     con.execute(
         "create or replace macro is_suppressed(x) as "
-        "x is not null and sha256(norm_id(x)) in (select id_hash from cfg_suppressed)"
+        "case when (select count(*) from cfg_suppressed) = 0 then false "  # the usual case: hash nothing
+        "else x is not null and sha256(norm_id(x)) in (select id_hash from cfg_suppressed) end"
     )
