@@ -4,6 +4,10 @@ Opens `$INFLUENCE_DATA_DIR/warehouse.duckdb` read-only and returns frames. The c
 on the file's inode and modification time, so a warehouse that `influence model` publishes (built aside, then
 renamed over the old one) is picked up on the next rerun. Query results are cached data keyed on the same version.
 Every value reaches DuckDB as a `?` parameter, never formatted into SQL.
+
+Access is enforced here: every function about one executive takes the logged-in `user` first and raises
+`AccessDenied` (dashboard/access.py) unless that user may see that executive, so no page, URL parameter or
+widget can reach another executive's data. These are plain functions: they run without a Streamlit session.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from dashboard.access import AccessDenied, require, visible_exec_ids
+from influence.users import User
+
 DATA_ENV = "INFLUENCE_DATA_DIR"
 WAREHOUSE_FILE = "warehouse.duckdb"
 RINGS = ("team", "organisation", "met_in_person", "digital_only")
@@ -26,6 +33,17 @@ RINGS = ("team", "organisation", "met_in_person", "digital_only")
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be read; the message says what to do."""
+
+
+class MartMissing(WarehouseError):
+    """A mart the page needs is not in this warehouse yet (the model that builds it has not run)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+        super().__init__(
+            f"not built yet: this warehouse has no {', '.join(self.names)}; it appears once the model that builds "
+            "it is installed and `influence model` has run"
+        )
 
 
 class WarehouseMissing(WarehouseError):
@@ -114,7 +132,7 @@ def query(sql: str, *params: Any) -> pl.DataFrame:
     return _cached(sql, tuple(params), warehouse_version())
 
 
-# --- what the pages read ---------------------------------------------------------------------------------------
+# --- access ----------------------------------------------------------------------------------------------------
 
 EXECUTIVES_SQL = """
 select e.exec_id, e.name, string_agg(m.mentor_name, ', ' order by m.mentor_name) as mentors
@@ -124,12 +142,59 @@ group by e.exec_id, e.name
 order by e.name, e.exec_id
 """
 
+MENTEES_SQL = "select mentor_id, exec_id from cfg_mentees order by mentor_id, exec_id"
+
+TABLES_SQL = f"select table_name from duckdb_tables() where database_name = '{CATALOG}'"
+
+__all__ = ["AccessDenied", "MartMissing", "WarehouseError", "WarehouseMissing"]
+
+
+def _all_executives() -> pl.DataFrame:
+    return query(EXECUTIVES_SQL)
+
+
+def _visible(user: User | None) -> list[str]:
+    mentees = query(MENTEES_SQL)
+    return visible_exec_ids(user, _all_executives()["exec_id"].to_list(),
+                            zip(mentees["mentor_id"].to_list(), mentees["exec_id"].to_list(), strict=True))
+
+
+def check(user: User | None, exec_id: object) -> str:
+    """``exec_id`` if ``user`` may see that executive, else AccessDenied."""
+    return require(user, exec_id, _visible(user))
+
+
+def executives(user: User | None) -> pl.DataFrame:
+    """exec_id, name, mentors (comma-separated names, or null) of the executives ``user`` may see, by name."""
+    frame = _all_executives()
+    return frame.filter(pl.col("exec_id").is_in(_visible(user)))
+
+
+def mentor_name(mentor_id: str | None) -> str | None:
+    frame = query("select max(mentor_name) as name from cfg_mentees where mentor_id = ?", mentor_id)
+    return frame["name"][0] if frame.height else None
+
+
+def has_marts(*names: str) -> bool:
+    tables = set(query(TABLES_SQL)["table_name"].to_list())
+    return all(n in tables for n in names)
+
+
+def _need(*names: str) -> None:
+    tables = set(query(TABLES_SQL)["table_name"].to_list())
+    missing = [n for n in names if n not in tables]
+    if missing:
+        raise MartMissing(missing)
+
+
+# --- what the pages read ---------------------------------------------------------------------------------------
+
 EXECUTIVE_SQL = """
-select e.exec_id, e.name, string_agg(m.mentor_name, ', ' order by m.mentor_name) as mentors
+select e.exec_id, e.name, e.topics, string_agg(m.mentor_name, ', ' order by m.mentor_name) as mentors
 from cfg_executives as e
 left join cfg_mentees as m using (exec_id)
 where e.exec_id = ?
-group by e.exec_id, e.name
+group by e.exec_id, e.name, e.topics
 """
 
 BUILD_INFO_SQL = "select built_at from build_info"
@@ -156,6 +221,7 @@ select
     l.engagers as people,
     l.digital_only,
     l.digital_share,
+    l.returning_digital,
     case when l.week is not null then coalesce((
         select sum(r.new_engagers)
         from weekly_reach as r
@@ -179,6 +245,29 @@ select week, ring, engagers, new_engagers, returning_engagers
 from weekly_reach
 where exec_id = ?
 order by week, ring
+"""
+
+# The same shape as the mart, worked out from `engagements` for a subset of platforms (the mart spans them all).
+WEEKLY_REACH_PLATFORMS_SQL = """
+with e as (
+    select person_id, ring, cast(date_trunc('week', engaged_at) as date) as week
+    from engagements
+    where exec_id = ? and list_contains(cast(? as varchar[]), platform)
+),
+firsts as (select person_id, min(week) as first_week from e group by person_id),
+pw as (select distinct e.person_id, e.ring, e.week, f.first_week from e join firsts as f using (person_id)),
+weeks as (select distinct week from weekly_reach where exec_id = ?),
+rings as (select unnest(['team', 'organisation', 'met_in_person', 'digital_only']) as ring)
+select
+    w.week, r.ring,
+    count(pw.person_id) as engagers,
+    count(pw.person_id) filter (where pw.first_week = w.week) as new_engagers,
+    count(pw.person_id) filter (where pw.first_week < w.week) as returning_engagers
+from weeks as w
+cross join rings as r
+left join pw on pw.week = w.week and pw.ring = r.ring
+group by all
+order by w.week, r.ring
 """
 
 # Per platform of the executive: the follower count their profile shows, and the collected follower list split by
@@ -221,6 +310,73 @@ full join lists using (platform)
 order by platform
 """
 
+# People engaging for the first time, per calendar month (their first engagement with this executive).
+NEW_PEOPLE_MONTHLY_SQL = """
+with firsts as (
+    select person_id, min(engaged_at) as first_at, arg_min(ring, engaged_at) as ring
+    from engagements where exec_id = ? group by person_id
+)
+select cast(date_trunc('month', first_at) as date) as month, count(*) as new_people,
+       count(*) filter (where ring = 'digital_only') as new_digital_only
+from firsts group by all order by month
+"""
+
+CUMULATIVE_DIGITAL_SQL = """
+select week, cast(sum(new_engagers) over (order by week) as bigint) as digital_only_people
+from weekly_reach
+where exec_id = ? and ring = 'digital_only'
+order by week
+"""
+
+PLATFORMS_SQL = """
+select platform from (
+    select platform from posts where exec_id = ?
+    union select platform from int_exec_accounts where exec_id = ?
+) group by platform order by platform
+"""
+
+LAST_ACTIVITY_SQL = """
+select
+    (select max(created_at) from posts where exec_id = ? and not coalesce(deleted, false)) as last_post,
+    (select max(engaged_at) from engagements where exec_id = ?) as last_engagement
+"""
+
+# The executive's own posts with what they drew: distinct people (and how many digital-only), replies, reshares
+# and quotes as seen in `engagements`, and the platform's own counters (NULL where the platform gives none).
+TOP_POSTS_SQL = """
+with e as (
+    select post_id, platform,
+        count(distinct person_id) as people,
+        count(distinct person_id) filter (where ring = 'digital_only') as digital_only,
+        count(*) filter (where kind in ('reply', 'comment')) as replies_seen,
+        count(*) filter (where kind in ('repost', 'quote')) as shares_seen,
+        max(depth) as max_depth
+    from engagements where exec_id = ? group by post_id, platform
+)
+select p.platform, p.post_id, p.created_at, p.kind, p.url, coalesce(p.title, p.text) as text,
+       p.like_count, p.repost_count, p.reply_count, p.quote_count,
+       coalesce(e.people, 0) as people, coalesce(e.digital_only, 0) as digital_only,
+       coalesce(e.replies_seen, 0) as replies_seen, coalesce(e.shares_seen, 0) as shares_seen, e.max_depth
+from posts as p
+left join e using (post_id, platform)
+where p.exec_id = ? and p.kind in ('original', 'quote') and not coalesce(p.deleted, false)
+  and p.created_at >= cast(? as timestamptz) and list_contains(cast(? as varchar[]), p.platform)
+order by people desc, p.created_at desc
+"""
+
+GOAL_FIGURES_SQL = """
+with last as (select max(engaged_at) as last_at from engagements where exec_id = ?),
+recent as (
+    select e.* from engagements as e, last
+    where e.exec_id = ? and e.engaged_at > last.last_at - interval 30 day
+),
+firsts as (select person_id, min(engaged_at) as first_at from engagements where exec_id = ? group by person_id)
+select
+    (select count(distinct person_id) from recent where ring = 'digital_only') as digital_only_30d,
+    (select count(*) from firsts, last where first_at > last.last_at - interval 30 day) as new_people_30d,
+    (select cast(max(last_at) as date) from last) as as_of
+"""
+
 
 @dataclass(frozen=True)
 class WindowFigures:
@@ -231,6 +387,7 @@ class WindowFigures:
     digital_only: int
     digital_share: float | None
     new_people: int
+    returning_digital: int | None = None
 
 
 @dataclass(frozen=True)
@@ -241,14 +398,9 @@ class Headline:
     previous: WindowFigures | None
 
 
-def executives() -> pl.DataFrame:
-    """exec_id, name, mentors (comma-separated names, or null), ordered by name."""
-    return query(EXECUTIVES_SQL)
-
-
-def executive(exec_id: str) -> dict[str, Any] | None:
-    """exec_id, name, mentors of one executive, or None if the warehouse does not list them."""
-    frame = query(EXECUTIVE_SQL, exec_id)
+def executive(user: User | None, exec_id: str) -> dict[str, Any] | None:
+    """exec_id, name, topics, mentors of one executive, or None if the warehouse does not list them."""
+    frame = query(EXECUTIVE_SQL, check(user, exec_id))
     return frame.row(0, named=True) if frame.height else None
 
 
@@ -257,9 +409,9 @@ def built_at() -> datetime | None:
     return frame["built_at"][0] if frame.height else None
 
 
-def headline(exec_id: str) -> Headline | None:
+def headline(user: User | None, exec_id: str) -> Headline | None:
     """None when the executive has no ladder yet (nothing observed)."""
-    rows = {row["period"]: row for row in query(HEADLINE_SQL, exec_id).iter_rows(named=True)}
+    rows = {row["period"]: row for row in query(HEADLINE_SQL, check(user, exec_id)).iter_rows(named=True)}
 
     def figures(row: dict[str, Any] | None) -> WindowFigures | None:
         if row is None or row["people"] is None:
@@ -268,6 +420,7 @@ def headline(exec_id: str) -> Headline | None:
             end_day=row["end_day"], window_days=int(row["window_days"]), step=int(row["step"]),
             people=int(row["people"]), digital_only=int(row["digital_only"]),
             digital_share=row["digital_share"], new_people=int(row["new_people"]),
+            returning_digital=row["returning_digital"],
         )
 
     current = figures(rows.get("current"))
@@ -276,16 +429,283 @@ def headline(exec_id: str) -> Headline | None:
     return Headline(current=current, previous=figures(rows.get("previous")))
 
 
-def ladder(exec_id: str) -> pl.DataFrame:
+def ladder(user: User | None, exec_id: str) -> pl.DataFrame:
     """week, step, reason, engagers, digital_only, digital_share: one row per week, oldest first."""
-    return query(LADDER_SQL, exec_id)
+    return query(LADDER_SQL, check(user, exec_id))
 
 
-def weekly_reach(exec_id: str) -> pl.DataFrame:
-    """week, ring, engagers, new_engagers, returning_engagers: every week x all four rings."""
-    return query(WEEKLY_REACH_SQL, exec_id)
+def weekly_reach(user: User | None, exec_id: str, platforms: Sequence[str] | None = None) -> pl.DataFrame:
+    """week, ring, engagers, new_engagers, returning_engagers: every week x all four rings.
+
+    ``platforms`` None means all of them (the model's mart); a subset is worked out from `engagements`.
+    """
+    check(user, exec_id)
+    if platforms is None:
+        return query(WEEKLY_REACH_SQL, exec_id)
+    return query(WEEKLY_REACH_PLATFORMS_SQL, exec_id, list(platforms), exec_id)
 
 
-def followers(exec_id: str) -> pl.DataFrame:
+def followers(user: User | None, exec_id: str) -> pl.DataFrame:
     """platform, profile_followers, list_public, listed and the list by ring (null where not available)."""
-    return query(FOLLOWERS_SQL, exec_id)
+    return query(FOLLOWERS_SQL, check(user, exec_id))
+
+
+def followers_weekly(user: User | None, exec_id: str) -> pl.DataFrame:
+    """The `followers_weekly` mart of one executive (MartMissing until it is built)."""
+    check(user, exec_id)
+    _need("followers_weekly")
+    return query("select * from followers_weekly where exec_id = ? order by week, platform, ring", exec_id)
+
+
+def new_people_monthly(user: User | None, exec_id: str) -> pl.DataFrame:
+    """month, new_people, new_digital_only: people engaging for the first time, per calendar month."""
+    return query(NEW_PEOPLE_MONTHLY_SQL, check(user, exec_id))
+
+
+def cumulative_digital(user: User | None, exec_id: str) -> pl.DataFrame:
+    """week, digital_only_people: digital-only people reached so far (each counted once, in their first week)."""
+    return query(CUMULATIVE_DIGITAL_SQL, check(user, exec_id))
+
+
+def platforms(user: User | None, exec_id: str) -> list[str]:
+    check(user, exec_id)
+    return query(PLATFORMS_SQL, exec_id, exec_id)["platform"].to_list()
+
+
+def last_activity(user: User | None, exec_id: str) -> dict[str, Any]:
+    check(user, exec_id)
+    return query(LAST_ACTIVITY_SQL, exec_id, exec_id).row(0, named=True)
+
+
+def top_posts(user: User | None, exec_id: str, since: date | None, platforms: Sequence[str]) -> pl.DataFrame:
+    """The executive's original posts (and quotes) since ``since`` on ``platforms``, most people reached first."""
+    check(user, exec_id)
+    start = datetime.combine(since or date(1970, 1, 1), datetime.min.time())
+    return query(TOP_POSTS_SQL, exec_id, exec_id, start.isoformat() + "+00:00", list(platforms))
+
+
+def goal_figures(user: User | None, exec_id: str) -> dict[str, Any]:
+    """The figures goals are set in (influence terms the model computes), as of the latest data."""
+    check(user, exec_id)
+    head = headline(user, exec_id)
+    row = query(GOAL_FIGURES_SQL, exec_id, exec_id, exec_id).row(0, named=True)
+    now = head.current if head else None
+    return {
+        "as_of": row["as_of"],
+        "digital_only_30d": row["digital_only_30d"],
+        "new_people_30d": row["new_people_30d"],
+        "digital_share_90d": now.digital_share if now else None,
+        "people_90d": now.people if now else None,
+        "digital_only_90d": now.digital_only if now else None,
+        "returning_digital_90d": now.returning_digital if now else None,
+        "step": now.step if now else None,
+    }
+
+
+# --- thought leadership, spheres, chains (issue 6's marts; MartMissing until they exist) -------------------------
+
+def signals_weekly(user: User | None, exec_id: str) -> pl.DataFrame:
+    check(user, exec_id)
+    _need("signals_weekly")
+    return query("select * from signals_weekly where exec_id = ? order by week", exec_id)
+
+
+def connector_weekly(user: User | None, exec_id: str) -> pl.DataFrame:
+    check(user, exec_id)
+    _need("connector_weekly")
+    return query("select * from connector_weekly where exec_id = ? order by week", exec_id)
+
+
+def topics(user: User | None, exec_id: str) -> pl.DataFrame:
+    check(user, exec_id)
+    _need("topics")
+    return query("select * from topics where exec_id = ? order by declared desc, engagers desc, topic", exec_id)
+
+
+def spheres(user: User | None, exec_id: str) -> pl.DataFrame:
+    """sphere_id (text), label, people, digital_only_share, growth_90d and links: shared people with other spheres."""
+    check(user, exec_id)
+    _need("spheres")
+    return query(
+        "select cast(sphere_id as varchar) as sphere_id, label, people, digital_only_share, growth_90d "
+        "from spheres where exec_id = ? order by people desc, sphere_id", exec_id)
+
+
+SPHERE_LINKS_SQL = """
+with m as (select cast(sphere_id as varchar) as sphere_id, person_id from sphere_members where exec_id = ?),
+pe as (select distinct post_id, person_id from engagements where exec_id = ?),
+sp as (select distinct pe.post_id, m.sphere_id from pe join m using (person_id))
+select a.sphere_id as source, b.sphere_id as target, count(*) as shared_posts
+from sp as a join sp as b on a.post_id = b.post_id and a.sphere_id < b.sphere_id
+group by all order by shared_posts desc
+"""
+
+
+def sphere_links(user: User | None, exec_id: str) -> pl.DataFrame:
+    """source, target, shared_posts: how many of the executive's posts drew people of both spheres."""
+    check(user, exec_id)
+    _need("sphere_members")
+    return query(SPHERE_LINKS_SQL, exec_id, exec_id)
+
+
+SPHERE_PEOPLE_SQL = """
+select m.person_id, p.display_name, coalesce(t.ring, 'digital_only') as ring,
+       count(e.engagement_key) as engagements, max(e.engaged_at) as last_engaged
+from sphere_members as m
+left join people as p using (person_id)
+left join ties as t on t.exec_id = m.exec_id and t.person_id = m.person_id
+left join engagements as e on e.exec_id = m.exec_id and e.person_id = m.person_id
+where m.exec_id = ? and cast(m.sphere_id as varchar) = ?
+group by all order by engagements desc, display_name
+"""
+
+SPHERE_POSTS_SQL = """
+select p.platform, p.post_id, p.created_at, p.url, coalesce(p.title, p.text) as text,
+       count(distinct e.person_id) as sphere_people
+from engagements as e
+join sphere_members as m on m.exec_id = e.exec_id and m.person_id = e.person_id
+join posts as p on p.exec_id = e.exec_id and p.platform = e.platform and p.post_id = e.post_id
+where e.exec_id = ? and cast(m.sphere_id as varchar) = ?
+group by all order by sphere_people desc, p.created_at desc limit 20
+"""
+
+
+def sphere_people(user: User | None, exec_id: str, sphere_id: str) -> pl.DataFrame:
+    check(user, exec_id)
+    _need("sphere_members")
+    return query(SPHERE_PEOPLE_SQL, exec_id, str(sphere_id))
+
+
+def sphere_posts(user: User | None, exec_id: str, sphere_id: str) -> pl.DataFrame:
+    check(user, exec_id)
+    _need("sphere_members")
+    return query(SPHERE_POSTS_SQL, exec_id, str(sphere_id))
+
+
+INFLUENCES_SQL = """
+select cast(i.sphere_id as varchar) as sphere_id, coalesce(s.label, 'in none of the spheres') as sphere,
+       i.person_id, p.display_name, i.reshared, i.quoted, i.replied_to, i.liked
+from influences as i
+left join people as p using (person_id)
+left join spheres as s on s.exec_id = i.exec_id and s.sphere_id = i.sphere_id
+where i.exec_id = ?
+order by coalesce(i.reshared, 0) + coalesce(i.quoted, 0) + coalesce(i.replied_to, 0) desc, p.display_name
+"""
+
+
+def influences(user: User | None, exec_id: str) -> pl.DataFrame:
+    check(user, exec_id)
+    _need("influences", "spheres")
+    return query(INFLUENCES_SQL, exec_id)
+
+
+CHAINS_SQL = """
+select c.platform as root_platform, c.root_post_id, c.depth, c.breadth, c.people, c.structural_virality,
+       p.platform, p.created_at, p.url, coalesce(p.title, p.text) as text
+from chains as c
+left join posts as p on p.exec_id = c.exec_id and p.platform = c.platform and p.post_id = c.root_post_id
+where c.exec_id = ?
+order by c.depth desc, c.people desc, c.root_post_id
+"""
+
+# The engagements that make up one chain: each person's step from the root and the post they came through.
+CHAIN_EDGES_SQL = """
+select e.person_id, pe.display_name, coalesce(e.depth, 1) as depth, e.kind, e.via_post_id,
+       coalesce(e.ring, 'digital_only') as ring, e.engaged_at
+from engagements as e
+left join people as pe using (person_id)
+where e.exec_id = ? and e.platform = ? and e.post_id = ?
+order by depth, e.engaged_at
+"""
+
+
+def chains(user: User | None, exec_id: str) -> pl.DataFrame:
+    check(user, exec_id)
+    _need("chains")
+    return query(CHAINS_SQL, exec_id)
+
+
+def chain_edges(user: User | None, exec_id: str, platform: str, root_post_id: str) -> pl.DataFrame:
+    """Everyone who engaged with one root post, with their step (depth) and the post they came through."""
+    check(user, exec_id)
+    return query(CHAIN_EDGES_SQL, exec_id, str(platform), str(root_post_id))
+
+
+def cohort_percentiles(user: User | None, exec_id: str) -> pl.DataFrame:
+    check(user, exec_id)
+    _need("cohort_percentiles")
+    return query("select * from cohort_percentiles where exec_id = ? order by mentor_id, metric", exec_id)
+
+
+# --- the mentor's cohort ---------------------------------------------------------------------------------------
+
+COHORT_SQL = """
+with l as (select * from ladder where list_contains(cast(? as varchar[]), exec_id)),
+last as (select exec_id, max(week) as week from l group by exec_id),
+cur as (select l.* from l join last using (exec_id, week)),
+prev as (select l.exec_id, l.digital_only as prev_digital_only, l.step as prev_step
+         from l join last on l.exec_id = last.exec_id and l.week = cast(last.week - 91 as date)),
+since as (  -- the first week of the current run of the same step
+    select l.exec_id, min(l.week) as step_since
+    from l join cur using (exec_id)
+    where l.step = cur.step and l.week > coalesce((
+        select max(x.week) from l as x where x.exec_id = l.exec_id and x.step <> cur.step), date '1900-01-01')
+    group by l.exec_id
+),
+trend as (
+    select l.exec_id, list(l.digital_only order by l.week) as digital_trend
+    from l join last using (exec_id) where l.week > cast(last.week - 7 * 26 as date)
+    group by l.exec_id
+),
+posts as (
+    select exec_id, max(created_at) as last_post from posts
+    where list_contains(cast(? as varchar[]), exec_id) group by exec_id
+)
+select e.exec_id, e.name, cur.step, cur.week as as_of, cur.digital_only, cur.digital_share, prev.prev_digital_only,
+       prev.prev_step, since.step_since, trend.digital_trend, posts.last_post
+from cfg_executives as e
+left join cur using (exec_id)
+left join prev using (exec_id)
+left join since using (exec_id)
+left join trend using (exec_id)
+left join posts using (exec_id)
+where list_contains(cast(? as varchar[]), e.exec_id)
+order by e.name
+"""
+
+
+def cohort(user: User | None) -> pl.DataFrame:
+    """One row per executive the user may see: step, digital-only reach, its 26-week trend, last post."""
+    ids = _visible(user)
+    if user is None:
+        raise AccessDenied(user, "cohort")
+    return query(COHORT_SQL, ids, ids, ids)
+
+
+# --- people, for the ties page ---------------------------------------------------------------------------------
+
+AUDIENCE_ACCOUNTS_SQL = """
+with who as (
+    select distinct person_id from engagements where exec_id = ?
+    union select person_id from ties where exec_id = ?
+    union select person_id from followers where exec_id = ? and person_id is not null
+)
+select a.person_id, a.platform, a.account_id, a.handle, a.display_name, coalesce(t.ring, 'digital_only') as ring
+from accounts as a
+join who using (person_id)
+left join ties as t on t.exec_id = ? and t.person_id = a.person_id
+order by coalesce(a.display_name, a.handle), a.platform, a.account_id
+"""
+
+
+def audience_accounts(user: User | None, exec_id: str) -> pl.DataFrame:
+    """Accounts of the people around this executive (engagers, ties, followers): what a merge or split may name."""
+    check(user, exec_id)
+    return query(AUDIENCE_ACCOUNTS_SQL, exec_id, exec_id, exec_id, exec_id)
+
+
+def ties_register_source(user: User | None, exec_id: str) -> str | None:
+    """The register file the last build read for this executive (from `cfg_ties`), if any."""
+    check(user, exec_id)
+    frame = query("select max(source) as source from cfg_ties where exec_id = ?", exec_id)
+    return frame["source"][0] if frame.height else None

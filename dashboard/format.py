@@ -58,3 +58,19 @@ def signed_points(now: float | None, before: float | None) -> str | None:
 
 def platform(name: str) -> str:
     return PLATFORM_LABELS.get(name, name)
+
+
+def unavailable(platform_name: str | None) -> str:
+    """What to say where a platform gives no figure: LinkedIn archives carry no counts at all."""
+    return "not in the LinkedIn archive" if platform_name == "linkedin" else NOT_AVAILABLE
+
+
+def count_on(platform_name: str | None, value: int | None) -> str:
+    """A platform's counter as text: the number, or why there is none (never 0 for unknown)."""
+    return unavailable(platform_name) if value is None else f"{int(value):,}"
+
+
+def one_line(text: object, limit: int = 140) -> str:
+    """Post text flattened to one line for a table cell (tables render cells as plain text, never Markdown)."""
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

@@ -23,8 +23,9 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 DATA_ENV = "INFLUENCE_DATA_DIR"
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: long lines are left whole (logs and cron mail must not be cut at 80 columns)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _common() -> argparse.ArgumentParser:
@@ -117,6 +118,24 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--person", metavar="ID", help="person id from the warehouse")
     who.add_argument("--handle", metavar="HANDLE", help="any of their handles, e.g. @user@instance")
     p.add_argument("--yes", action="store_true", help="do it without asking")
+
+    p = add("users", "Manage who may log in to the dashboard (executive, mentor or admin).",
+            "influence users add maria --role mentor --mentor maria")
+    users = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = users.add_parser("add", help="add a user (or replace one), asking for the password", parents=[common])
+    q.add_argument("name", help="the log-in name, e.g. maria or maria@example.org")
+    q.add_argument("--role", required=True, choices=["executive", "mentor", "admin"])
+    q.add_argument("--exec", dest="exec_id", metavar="ID", help="executive role: the executive id from the config")
+    q.add_argument("--mentor", dest="mentor_id", metavar="ID", help="mentor role: the mentor id from the config")
+    q.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    q.add_argument("--no-password", action="store_true",
+                   help="no password: the user logs in only through OpenID Connect (see README, Dashboard)")
+    q = users.add_parser("passwd", help="set a user's new password", parents=[common])
+    q.add_argument("name")
+    q.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    q = users.add_parser("remove", help="remove a user", parents=[common])
+    q.add_argument("name")
+    users.add_parser("list", help="list the users and their roles (never a password)", parents=[common])
     return parser
 
 
@@ -240,6 +259,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
         for note in summary.opted_out:
             out.print(f"opted out: {note}", markup=False)
     for exec_id, platform, message, hint in summary.errors:
+        message = message.removeprefix(f"{platform}: ")
         err.print(f"error: {exec_id} · {platform}: {message}" + (f" — {hint}" if hint else ""), markup=False)
     if summary.failed:
         err.print("what was collected before each error is stored; run `influence collect` again to resume",
@@ -382,9 +402,57 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """From standard input (--password-stdin, first line) or a prompt that does not echo, asked twice."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InfluenceError("no password on standard input", hint="pipe it in, e.g. from a password manager")
+        return password
+    if not sys.stdin.isatty():
+        raise InfluenceError("no terminal to ask for the password", hint="use --password-stdin")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise InfluenceError("the two passwords differ", hint="run the command again")
+    return password
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from influence import users
+
+    data_dir = data_dir_of(args)
+    if args.action == "list":
+        for u in users.list_users(data_dir):
+            bound = u["exec_id"] or u["mentor_id"] or ""
+            out.print(f"{u['name']:<28} {u['role']:<10} {bound}", markup=False)
+        return 0
+    if args.action == "remove":
+        users.remove_user(data_dir, args.name)
+        out.print(f"removed user {users.normalize_name(args.name)}", markup=False)
+        return 0
+    if args.action == "passwd":
+        users.set_password(data_dir, args.name, _read_password(args))
+        out.print(f"password changed for {users.normalize_name(args.name)}", markup=False)
+        return 0
+    try:
+        config = config_of(args)
+    except InfluenceError:
+        if args.role == "admin":
+            config = None  # an admin is bound to nothing in the config
+        else:
+            raise
+    password = None if args.no_password else _read_password(args)
+    user = users.add_user(data_dir, args.name, args.role, password, exec_id=args.exec_id,
+                          mentor_id=args.mentor_id, config=config)
+    out.print(f"user {user.name} saved: {user.describe()} (in {data_dir / 'state.sqlite'})", markup=False)
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "collect": cmd_collect, "import": cmd_import, "model": cmd_model,
             "dashboard": cmd_dashboard, "status": cmd_status, "ties": cmd_ties, "people": cmd_people,
-            "erase": cmd_erase}
+            "erase": cmd_erase, "users": cmd_users}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,9 @@
 """The small store for what people decide by hand, kept apart from the rebuilt warehouse.
 
 ``<data-dir>/state.sqlite`` (SQLite in WAL mode, so concurrent dashboard sessions and the command line can write
-safely) holds manual identity decisions (merge, split) and the suppression list of erased people. The warehouse is
+safely) holds manual identity decisions (merge, split) and the suppression list of erased people, and what the
+dashboard keeps: its users (argon2 hashes), log-in attempts (for rate limiting), goals and dated reviews with
+their frozen figures. The warehouse is
 rebuilt from the raw store and this file; nothing here is ever derived from the warehouse.
 
 The suppression list holds SHA-256 hashes of an erased person's identifiers (DIDs, addresses, URLs), never the
@@ -33,6 +35,42 @@ create table if not exists identity_decisions (
 create table if not exists suppressed (
     id_hash text primary key,
     erased_at text not null
+);
+create table if not exists users (
+    name text primary key,
+    password_hash text,
+    role text not null check (role in ('executive', 'mentor', 'admin')),
+    exec_id text,
+    mentor_id text,
+    created_at text not null,
+    updated_at text not null
+);
+create table if not exists login_attempts (
+    id integer primary key autoincrement,
+    name text not null,
+    at text not null,
+    ok integer not null
+);
+create index if not exists login_attempts_by_name on login_attempts (name, at);
+create table if not exists goals (
+    id integer primary key autoincrement,
+    exec_id text not null,
+    metric text not null,
+    target real not null,
+    due text not null,
+    start_value real,
+    set_at text not null,
+    set_by text not null,
+    retired_at text
+);
+create table if not exists reviews (
+    id integer primary key autoincrement,
+    exec_id text not null,
+    review_date text not null,
+    note text not null,
+    author text not null,
+    created_at text not null,
+    snapshot text not null
 );
 """
 
@@ -94,3 +132,105 @@ class StateStore:
             return frozenset()
         with closing(self.connect()) as con:
             return frozenset(h for (h,) in con.execute("select id_hash from suppressed"))
+
+    # -- dashboard users and log-in attempts ---------------------------------------------------------------------
+    # Password hashes only (argon2, see influence/users.py); never a password.
+    def put_user(self, name: str, *, role: str, password_hash: str | None, exec_id: str | None = None,
+                 mentor_id: str | None = None) -> None:
+        now = datetime.now(UTC).isoformat()
+        with closing(self.connect()) as con:
+            con.execute(
+                "insert into users (name, password_hash, role, exec_id, mentor_id, created_at, updated_at) "
+                "values (?, ?, ?, ?, ?, ?, ?) on conflict (name) do update set password_hash = excluded.password_hash, "
+                "role = excluded.role, exec_id = excluded.exec_id, mentor_id = excluded.mentor_id, "
+                "updated_at = excluded.updated_at",
+                (name, password_hash, role, exec_id, mentor_id, now, now),
+            )
+
+    def set_password_hash(self, name: str, password_hash: str) -> bool:
+        with closing(self.connect()) as con:
+            cur = con.execute("update users set password_hash = ?, updated_at = ? where name = ?",
+                              (password_hash, datetime.now(UTC).isoformat(), name))
+            return cur.rowcount > 0
+
+    def remove_user(self, name: str) -> bool:
+        with closing(self.connect()) as con:
+            cur = con.execute("delete from users where name = ?", (name,))
+            con.execute("delete from login_attempts where name = ?", (name,))
+            return cur.rowcount > 0
+
+    def user(self, name: str) -> dict | None:
+        if not self.path.exists():
+            return None
+        with closing(self.connect()) as con:
+            con.row_factory = sqlite3.Row
+            row = con.execute("select * from users where name = ?", (name,)).fetchone()
+            return dict(row) if row else None
+
+    def users(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with closing(self.connect()) as con:
+            con.row_factory = sqlite3.Row
+            return [dict(r) for r in con.execute(
+                "select name, role, exec_id, mentor_id, created_at, updated_at from users order by name")]
+
+    def record_login(self, name: str, ok: bool, at: datetime | None = None) -> None:
+        with closing(self.connect()) as con:
+            con.execute("insert into login_attempts (name, at, ok) values (?, ?, ?)",
+                        (name, (at or datetime.now(UTC)).isoformat(), int(ok)))
+
+    def failed_logins_since(self, name: str, since: datetime) -> list[datetime]:
+        """Times of the failed log-ins for ``name`` after ``since`` and after its last successful one."""
+        if not self.path.exists():
+            return []
+        with closing(self.connect()) as con:
+            rows = con.execute(
+                "select at from login_attempts where name = ? and ok = 0 and at > ? and at > coalesce("
+                "(select max(at) from login_attempts where name = ? and ok = 1), '') order by at",
+                (name, since.isoformat(), name),
+            ).fetchall()
+        return [datetime.fromisoformat(at) for (at,) in rows]
+
+    # -- goals and reviews (dashboard) ---------------------------------------------------------------------------
+    def add_goal(self, exec_id: str, metric: str, target: float, due: str, *, start_value: float | None,
+                 by: str) -> int:
+        with closing(self.connect()) as con:
+            cur = con.execute(
+                "insert into goals (exec_id, metric, target, due, start_value, set_at, set_by) "
+                "values (?, ?, ?, ?, ?, ?, ?)",
+                (exec_id, metric, float(target), due, start_value, datetime.now(UTC).isoformat(), by),
+            )
+            return int(cur.lastrowid)
+
+    def retire_goal(self, exec_id: str, goal_id: int) -> bool:
+        with closing(self.connect()) as con:
+            cur = con.execute("update goals set retired_at = ? where id = ? and exec_id = ? and retired_at is null",
+                              (datetime.now(UTC).isoformat(), goal_id, exec_id))
+            return cur.rowcount > 0
+
+    def goals(self, exec_id: str, *, include_retired: bool = False) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with closing(self.connect()) as con:
+            con.row_factory = sqlite3.Row
+            sql = "select * from goals where exec_id = ?" + ("" if include_retired else " and retired_at is null")
+            return [dict(r) for r in con.execute(sql + " order by due, id", (exec_id,))]
+
+    def add_review(self, exec_id: str, review_date: str, note: str, *, author: str, snapshot: str) -> int:
+        with closing(self.connect()) as con:
+            cur = con.execute(
+                "insert into reviews (exec_id, review_date, note, author, created_at, snapshot) "
+                "values (?, ?, ?, ?, ?, ?)",
+                (exec_id, review_date, note, author, datetime.now(UTC).isoformat(), snapshot),
+            )
+            return int(cur.lastrowid)
+
+    def reviews(self, exec_id: str) -> list[dict]:
+        """Newest first."""
+        if not self.path.exists():
+            return []
+        with closing(self.connect()) as con:
+            con.row_factory = sqlite3.Row
+            return [dict(r) for r in con.execute(
+                "select * from reviews where exec_id = ? order by review_date desc, id desc", (exec_id,))]
