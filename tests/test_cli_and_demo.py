@@ -54,6 +54,11 @@ def test_demo_builds_the_warehouse(demo_dir):
         # Ada's WordPress blog: comments from the REST API, pingbacks from the comment feeds (citing websites)
         kinds = dict(con.execute("select kind, count(*) from engagements where platform = 'blog' group by kind").fetchall())
         assert kinds.get("comment", 0) > 0 and kinds.get("pingback", 0) > 0
+        # weeks after a follower list was last read are unknown (NULL), never 0
+        after = con.execute("""select count(*), count(followers) from followers_weekly f join stg_follow_lists l
+                               using (exec_id, platform) where l.direction = 'followers'
+                               and f.week > cast(date_trunc('week', l.last_collected) as date)""").fetchall()[0]
+        assert after[0] > 0 and after[1] == 0
         # Ben hides his followers: recorded as hidden, not as zero followers
         assert con.execute("select count(*) from followers where exec_id = 'ben' and hidden").fetchall() == [(1,)]
     finally:

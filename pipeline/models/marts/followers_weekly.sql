@@ -2,7 +2,8 @@
 -- Followers of each executive account per ISO week and ring, where the follower list is public. A follower counts
 -- from the week they were first seen in the list to the week they were last seen. Weeks before the list was first
 -- collected are not given (unknown). A list hidden when last collected gives one row per week and ring with
--- followers NULL and hidden true: "not available", never zero.
+-- followers NULL and hidden true: "not available", never zero. Weeks after the list was last collected are NULL
+-- too: nobody has looked since, so the count is unknown, not zero.
 with lists as (
     select exec_id, platform, hidden, cast(date_trunc('week', last_collected) as date) as last_week
     from stg_follow_lists
@@ -16,7 +17,7 @@ spans as (
     group by all
 ),
 weeks as (  -- from the first collection of the list (or the executive's first week, for a hidden list) on
-    select l.exec_id, l.platform, l.hidden, w.week
+    select l.exec_id, l.platform, l.hidden, l.last_week as last_collected_week, w.week
     from lists as l
     join int_exec_weeks as w using (exec_id)
     left join spans as s using (exec_id, platform)
@@ -43,7 +44,7 @@ counts as (
 )
 select
     w.exec_id, w.platform, w.week, r.ring,
-    case when not w.hidden then coalesce(c.followers, 0) end as followers,
+    case when not w.hidden and w.week <= w.last_collected_week then coalesce(c.followers, 0) end as followers,
     w.hidden
 from weeks as w
 cross join rings as r
