@@ -197,7 +197,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config_path, n = load_demo(data_dir)
     if not _opt(args, "quiet"):
         out.print(f"demo data: {n} raw responses stored now in {data_dir / 'raw'}" if n else "demo data already loaded")
-    cmd_model(args, load_config(config_path))
+    from influence.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users
+
+    config = load_config(config_path)
+    cmd_model(args, config)
+    ensure_demo_users(data_dir, config)
+    if not _opt(args, "quiet"):
+        out.print(f"demo log-ins (fictional people, demo only): {', '.join(u[0] for u in DEMO_USERS)} — "
+                  f"password: {DEMO_PASSWORD}   (maria is the mentor of ada and ben; admin sees everyone)",
+                  markup=False)
     if args.no_serve:
         return 0
     return serve(data_dir, args.port)

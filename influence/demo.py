@@ -13,6 +13,29 @@ from influence.errors import StoreError
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 
+# The demo's people are fictional, and so are its log-ins: one shared password, printed by `influence demo` and
+# given in the README. Created only in a data dir holding the demo, and only while it has no users at all.
+DEMO_PASSWORD = "demo-only-password"
+DEMO_USERS = (  # (name, role, exec_id, mentor_id)
+    ("maria", "mentor", None, "maria"),
+    ("ada", "executive", "ada", None),
+    ("ben", "executive", "ben", None),
+    ("chloe", "executive", "chloe", None),
+    ("admin", "admin", None, None),
+)
+
+
+def ensure_demo_users(data_dir: Path, config) -> list[str]:
+    """Create the demo log-ins if the data dir has no users yet; returns the names created."""
+    from influence.state import StateStore
+    from influence.users import add_user
+
+    if StateStore(data_dir).users():
+        return []
+    for name, role, exec_id, mentor_id in DEMO_USERS:
+        add_user(data_dir, name, role, DEMO_PASSWORD, exec_id=exec_id, mentor_id=mentor_id, config=config)
+    return [u[0] for u in DEMO_USERS]
+
 
 def demo_config_path(data_dir: Path) -> Path:
     return data_dir / "demo" / "influence.toml"

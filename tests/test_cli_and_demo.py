@@ -133,3 +133,17 @@ def test_open_dashboard_connection_never_sees_a_half_built_warehouse(demo_dir):
     fresh = duckdb.connect(str(demo_dir / "warehouse.duckdb"), read_only=True)
     assert fresh.execute("select count(*), sum(engagers) from weekly_reach").fetchall() == before
     assert not list(demo_dir.glob(".warehouse.duckdb.building-*"))
+
+
+def test_demo_can_be_logged_into(demo_dir):
+    """The first command ends on a log-in page: the demo must come with log-ins that work."""
+    import pytest
+
+    from influence.demo import DEMO_PASSWORD
+    from influence.users import LoginRefused, authenticate
+
+    user = authenticate(demo_dir, "maria", DEMO_PASSWORD)
+    assert user.role == "mentor" and user.mentor_id == "maria"
+    assert authenticate(demo_dir, "ben", DEMO_PASSWORD).exec_id == "ben"
+    with pytest.raises(LoginRefused):
+        authenticate(demo_dir, "maria", "not-the-password")
