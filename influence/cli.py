@@ -76,6 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("model", "Rebuild the warehouse from the raw store (no network) and publish it atomically.",
             "influence model --data-dir ./data")
     p.add_argument("--wait", action="store_true", help="wait for another running build instead of exiting")
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="duckdb (default): the warehouse file; spark: the same models on Apache Spark, marts written "
+                        "as Parquet (needs the spark extra and Java 17; README, \"Beyond one machine\")")
+    p.add_argument("--master", default="local[2]", metavar="URL",
+                   help="with --engine spark: the Spark master (default local[2]; e.g. spark://host:7077, yarn)")
+    p.add_argument("--output", type=Path, metavar="DIR",
+                   help="with --engine spark: where the marts go (default DATA_DIR/spark-warehouse)")
+
+    p = add("export", "Write the raw store and the warehouse marts as hive-partitioned Parquet for other engines.",
+            "influence export --format parquet /srv/lake/influence --what all")
+    p.add_argument("dir", type=Path, metavar="DIR", help="where to write (DIR/raw and DIR/marts)")
+    p.add_argument("--format", choices=["parquet"], default="parquet", help="file format (parquet)")
+    p.add_argument("--what", choices=["raw", "marts", "all"], default="all",
+                   help="raw: by platform and month; marts: by exec_id where a mart has one; all (default)")
 
     p = add("dashboard", "Serve the dashboard for executives and mentors.", "influence dashboard --port 8501")
     p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
@@ -170,6 +184,8 @@ def cmd_model(args: argparse.Namespace, config: Config | None = None) -> int:
     from pipeline.build import build_warehouse
 
     config = config or config_of(args)
+    if _opt(args, "engine", "duckdb") == "spark":
+        return _model_spark(args, config)
     quiet = bool(_opt(args, "quiet"))
     progress, update = _progress(quiet)
     if progress:
@@ -187,6 +203,35 @@ def cmd_model(args: argparse.Namespace, config: Config | None = None) -> int:
     if result.load.errors:
         err.print(f"[yellow]{result.load.errors} raw records could not be parsed; they are kept in the raw store and "
                   f"listed in the warehouse table load_errors (query it with SQL to see each URL and error)[/]")
+    return 0
+
+
+def _model_spark(args: argparse.Namespace, config: Config) -> int:
+    from pipeline.spark.build import build_spark
+
+    quiet = bool(_opt(args, "quiet"))
+    result = build_spark(config, data_dir_of(args), master=args.master, output=_opt(args, "output"),
+                         wait=bool(_opt(args, "wait")))
+    if not quiet:
+        out.print(f"marts written by Spark ({args.master}): {result.path} in {result.seconds:.1f} s")
+        out.print(f"  raw segments {result.load.segments} ({result.load.parsed_now} parsed now), "
+                  f"{len(result.tables)} marts as Parquet")
+    if result.load.errors:
+        err.print(f"[yellow]{result.load.errors} raw records could not be parsed; they are kept in the raw store[/]")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipeline.export import export_parquet
+
+    result = export_parquet(data_dir_of(args), args.dir, args.what)
+    if not _opt(args, "quiet"):
+        parts = []
+        if args.what in ("raw", "all"):
+            parts.append(f"{result.raw_segments} raw segments in {result.path / 'raw'}")
+        if args.what in ("marts", "all"):
+            parts.append(f"{len(result.marts)} marts in {result.path / 'marts'}")
+        out.print("exported " + "; ".join(parts))
     return 0
 
 
@@ -460,7 +505,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 COMMANDS = {"demo": cmd_demo, "collect": cmd_collect, "import": cmd_import, "model": cmd_model,
             "dashboard": cmd_dashboard, "status": cmd_status, "ties": cmd_ties, "people": cmd_people,
-            "erase": cmd_erase, "users": cmd_users}
+            "erase": cmd_erase, "users": cmd_users, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

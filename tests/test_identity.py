@@ -37,8 +37,8 @@ B1 = f"at://{EVE_DID}/app.bsky.feed.post/b1"
 
 
 def world(d):
-    (d / "ties.csv").write_text("name,ring,mastodon,bluesky\nGrace,team,@grace@m.example,grace.bsky.social\n",
-                                encoding="utf-8")
+    (d / "ties.csv").write_text("name,ring,mastodon,bluesky\nGrace,team,@grace@m.example,grace.bsky.social\n"
+                                "Unseen Colleague,organisation,@unseen@m.example,\n", encoding="utf-8")
     cfg = write_config(d / "influence.toml", CONFIG)
     inst = {"instance": "m.example", "exec_account_id": "eve@m.example", "exec_numeric_id": "1"}
     eve = m_account("eve@m.example", "Eve")
@@ -94,6 +94,14 @@ def test_each_kind_of_evidence_merges_and_is_stored(eve):
     commenter = rows(con, "select account_id from accounts where platform = 'blog'")
     assert len(commenter) == 1
     assert person_of(con, "blog", commenter[0][0]) == m
+
+
+def test_a_tie_not_seen_yet_is_still_a_tie(eve):
+    _, _, con = eve
+    # Unseen Colleague's account never engaged: the register line is still a tie, with an id from the register
+    got = rows(con, "select ring, person_id like 't%' from ties where exec_id = 'eve' and name = 'Unseen Colleague'")
+    assert got == [("organisation", True)]
+    assert rows(con, "select count(*) from ties where exec_id = 'eve'") == [(2,)]
 
 
 def test_no_merge_without_evidence(eve):

@@ -13,8 +13,9 @@ ties_edges as (
     select
         x.platform as platform_a, x.account_id as account_a, y.platform as platform_b, y.account_id as account_b,
         'ties_register' as rule,
-        format('{} line {} lists {} on {} and {} on {} for {}', any_value(x.source), min(x.tie_line), x.account_id,
-               x.platform, y.account_id, y.platform, any_value(x.name)) as evidence
+        -- min, not any_value: two registers may list the same pair, and every engine must name the same one
+        format('{} line {} lists {} on {} and {} on {} for {}', min(x.source), min(x.tie_line), x.account_id,
+               x.platform, y.account_id, y.platform, min(x.name)) as evidence
     from tie_accounts as x
     join tie_accounts as y
         on x.exec_id = y.exec_id and x.tie_line = y.tie_line

@@ -1,6 +1,7 @@
 -- grain: exec_id, person_id
 -- The executive's ties register matched to people. A tie whose handles match no account seen yet still counts
--- as a person (id from the register line). Listed twice, the closest ring wins: team, organisation, met in person.
+-- as a person (id from the register line; note that list() over no rows is NULL, not []). Listed twice, the
+-- closest ring wins: team, organisation, met in person.
 with matched as (
     select
         t.exec_id, t.tie_line, t.name, t.ring, t.since, t.source,
@@ -19,7 +20,7 @@ per_line as (
 ),
 expanded as (
     select exec_id, name, ring, since, source,
-        unnest(case when len(person_ids) = 0 then ['t' || substr(md5(exec_id || ':' || name), 1, 15)] else person_ids end)
+        unnest(case when person_ids is null or array_length(person_ids) = 0 then ['t' || substr(md5(exec_id || ':' || name), 1, 15)] else person_ids end)
             as person_id
     from per_line
 )

@@ -29,19 +29,22 @@ posts as (
     group by all
 ),
 cohort_values as (
-    select m.mentor_id, m.exec_id, v.metric, v.value
+    select m.mentor_id, m.exec_id, v.metric,
+        case v.metric
+            when 'engagers_90d' then cast(coalesce(r.engagers, 0) as double)
+            when 'digital_only_90d' then cast(coalesce(r.digital_only, 0) as double)
+            when 'digital_share_90d' then r.digital_only / nullif(r.engagers, 0)
+            when 'returning_digital_90d' then cast(coalesce(r.returning_digital, 0) as double)
+            when 'original_posts_90d' then cast(coalesce(p.original_posts, 0) as double)
+            when 'ladder_step' then cast(l.step as double)
+        end as value
     from members as m
     left join reach as r using (mentor_id, exec_id)
     left join posts as p using (mentor_id, exec_id)
-    left join ladder as l on l.exec_id = m.exec_id and l.week = m.as_of,
-    lateral (values
-        ('engagers_90d', cast(coalesce(r.engagers, 0) as double)),
-        ('digital_only_90d', cast(coalesce(r.digital_only, 0) as double)),
-        ('digital_share_90d', r.digital_only / nullif(r.engagers, 0)),
-        ('returning_digital_90d', cast(coalesce(r.returning_digital, 0) as double)),
-        ('original_posts_90d', cast(coalesce(p.original_posts, 0) as double)),
-        ('ladder_step', cast(l.step as double))
-    ) as v(metric, value)
+    left join ladder as l on l.exec_id = m.exec_id and l.week = m.as_of
+    -- one row per metric (a cross join with a CASE rather than a LATERAL VALUES list, which Spark cannot run)
+    cross join (values ('engagers_90d'), ('digital_only_90d'), ('digital_share_90d'), ('returning_digital_90d'),
+        ('original_posts_90d'), ('ladder_step')) as v(metric)
 )
 select
     a.mentor_id, a.exec_id, a.metric, a.value,

@@ -4,7 +4,7 @@ The graph, per executive:
 - nodes are the people who engaged with the executive on at least two posts (one engagement says nothing about
   who someone is close to; see below for how one-time engagers get a sphere);
 - two people are linked when they engaged with the same post, weighted by how many posts they share. A post links
-  at most ``FANOUT_CAP`` of its engagers (a fixed pseudo-random choice, by a hash of the person id), so one viral
+  at most ``FANOUT_CAP`` of its engagers (a fixed pseudo-random choice, by the md5 of the person id), so one viral
   post adds at most ``FANOUT_CAP * (FANOUT_CAP - 1) / 2`` edges: the cost grows with the square of the cap
   (PERF-NOTES);
 - follows among engagers would be further links, where known: no collector records whom an engager follows yet
@@ -34,36 +34,88 @@ MIN_SIZE = 3
 SEED = 20240611
 
 
-def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
-    con.execute("""
-        create or replace temp table _sph_eng as
-        select distinct e.exec_id, e.platform, e.post_id, e.person_id
-        from int_engagements as e
-        anti join int_exec_people as x using (exec_id, person_id)
-    """)
-    con.execute("""
-        create or replace temp table _sph_core as
-        select exec_id, person_id from _sph_eng group by all having count(*) >= 2
-    """)
-    con.execute(f"""
-        create or replace temp table _sph_linked as
-        select exec_id, platform, post_id, person_id
-        from (
-            select e.*, row_number() over (
-                partition by e.exec_id, e.platform, e.post_id order by hash(e.person_id), e.person_id) as rn
-            from _sph_eng as e
-            semi join _sph_core as c using (exec_id, person_id)
-        )
-        where rn <= {FANOUT_CAP}
-    """)
-    edges = con.sql("""
-        select a.exec_id, a.person_id as u, b.person_id as v, count(*) as w
-        from _sph_linked as a
-        join _sph_linked as b using (exec_id, platform, post_id)
-        where a.person_id < b.person_id
+# The steps are written once, as DuckDB SQL, and shared with the Spark engine (pipeline/spark/graph.py), which
+# transpiles them like every SQL model and runs ``communities`` per executive inside Spark tasks.
+ENGAGERS_SQL = """
+    select distinct e.exec_id, e.platform, e.post_id, e.person_id
+    from int_engagements as e
+    anti join int_exec_people as x using (exec_id, person_id)
+"""
+CORE_SQL = "select exec_id, person_id from _sph_eng group by all having count(*) >= 2"
+# md5, not hash(): the same pseudo-random choice on every engine
+LINKED_SQL = f"""
+    select exec_id, platform, post_id, person_id
+    from (
+        select e.*, row_number() over (
+            partition by e.exec_id, e.platform, e.post_id order by md5(e.person_id), e.person_id) as rn
+        from _sph_eng as e
+        semi join _sph_core as c using (exec_id, person_id)
+    )
+    where rn <= {FANOUT_CAP}
+"""
+EDGES_SQL = """
+    select a.exec_id, a.person_id as u, b.person_id as v, count(*) as w
+    from _sph_linked as a
+    join _sph_linked as b using (exec_id, platform, post_id)
+    where a.person_id < b.person_id
+    group by all
+"""
+PREP = (("_sph_eng", ENGAGERS_SQL), ("_sph_core", CORE_SQL), ("_sph_linked", LINKED_SQL))
+# one-time engagers: the sphere most linked engagers of their post belong to; then spheres numbered by size
+MEMBERS_SQL = f"""
+    with post_vote as (
+        select l.exec_id, l.platform, l.post_id, m.community, count(*) as votes
+        from _sph_linked as l
+        join _sph_core_members as m using (exec_id, person_id)
+        group by l.exec_id, l.platform, l.post_id, m.community
+    ),
+    post_sphere as (
+        select exec_id, platform, post_id, arg_max(community, votes * 1e9 - community) as community
+        from post_vote group by all
+    ),
+    single as (
+        -- a one-time engager engaged with one post only (perhaps more than once)
+        select e.exec_id, e.person_id, min(p.community) as community
+        from _sph_eng as e
+        anti join _sph_core as c using (exec_id, person_id)
+        join post_sphere as p using (exec_id, platform, post_id)
         group by all
-        order by a.exec_id, u, v
-    """).to_arrow_table()
+    ),
+    everyone as (
+        select exec_id, person_id, community from _sph_core_members
+        union all
+        select exec_id, person_id, community from single
+    ),
+    sized as (
+        select *, count(*) over (partition by exec_id, community) as size,
+            min(person_id) over (partition by exec_id, community) as first_person
+        from everyone
+    ),
+    kept as (select * from sized where size >= {MIN_SIZE}),
+    numbered as (
+        select exec_id, community,
+            row_number() over (partition by exec_id order by any_value(size) desc, any_value(first_person)) as sphere_id
+        from kept group by exec_id, community
+    )
+    select k.exec_id, n.sphere_id, k.person_id
+    from kept as k
+    join numbered as n using (exec_id, community)
+"""
+
+
+def communities(exec_id: str, people: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Leiden communities of one executive's graph: ``people`` sorted, edges (u, v, w) sorted by (u, v)."""
+    g = ig.Graph(n=len(people), edges=np.column_stack([np.searchsorted(people, u), np.searchsorted(people, v)]).tolist(),
+                 directed=False)
+    g.es["weight"] = np.asarray(w, dtype=float).tolist()
+    random.seed(f"{SEED}:{exec_id}")
+    return np.asarray(g.community_leiden(objective_function="modularity", weights="weight", n_iterations=-1).membership)
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
+    for name, sql in PREP:
+        con.execute(f"create or replace temp table {name} as {sql}")
+    edges = con.sql(f"select * from ({EDGES_SQL}) order by exec_id, u, v").to_arrow_table()
     core = con.sql("select exec_id, person_id from _sph_core order by exec_id, person_id").to_arrow_table()
 
     out_exec: list[str] = []
@@ -78,16 +130,9 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
     for exec_id in sorted(set(core_exec.tolist())):
         people = core_person[core_exec == exec_id]  # sorted
         sel = e_exec == exec_id
-        u = np.searchsorted(people, e_u[sel])
-        v = np.searchsorted(people, e_v[sel])
-        g = ig.Graph(n=len(people), edges=np.column_stack([u, v]).tolist(), directed=False)
-        g.es["weight"] = e_w[sel].tolist()
-        random.seed(f"{SEED}:{exec_id}")
-        membership = np.asarray(
-            g.community_leiden(objective_function="modularity", weights="weight", n_iterations=-1).membership)
         out_exec.append(exec_id)
         out_person.append(people)
-        out_comm.append(membership)
+        out_comm.append(communities(exec_id, people, e_u[sel], e_v[sel], e_w[sel]))
     raw = pa.table({
         "exec_id": pa.array(np.concatenate([np.full(len(p), x, dtype=object) for x, p in zip(out_exec, out_person, strict=True)])
                             if out_exec else [], type=pa.string()),
@@ -97,46 +142,6 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
     con.register("_sph_raw", raw)
     con.execute("create or replace temp table _sph_core_members as select * from _sph_raw")
     con.unregister("_sph_raw")
-    # one-time engagers: the sphere most linked engagers of their post belong to; then spheres numbered by size
-    con.execute(f"""
-        create or replace table sphere_members as
-        with post_vote as (
-            select l.exec_id, l.platform, l.post_id, m.community, count(*) as votes
-            from _sph_linked as l
-            join _sph_core_members as m using (exec_id, person_id)
-            group by l.exec_id, l.platform, l.post_id, m.community
-        ),
-        post_sphere as (
-            select exec_id, platform, post_id, arg_max(community, votes * 1e9 - community) as community
-            from post_vote group by all
-        ),
-        single as (
-            -- a one-time engager engaged with one post only (perhaps more than once)
-            select e.exec_id, e.person_id, min(p.community) as community
-            from _sph_eng as e
-            anti join _sph_core as c using (exec_id, person_id)
-            join post_sphere as p using (exec_id, platform, post_id)
-            group by all
-        ),
-        everyone as (
-            select exec_id, person_id, community from _sph_core_members
-            union all
-            select exec_id, person_id, community from single
-        ),
-        sized as (
-            select *, count(*) over (partition by exec_id, community) as size,
-                min(person_id) over (partition by exec_id, community) as first_person
-            from everyone
-        ),
-        kept as (select * from sized where size >= {MIN_SIZE}),
-        numbered as (
-            select exec_id, community,
-                row_number() over (partition by exec_id order by any_value(size) desc, any_value(first_person)) as sphere_id
-            from kept group by exec_id, community
-        )
-        select k.exec_id, n.sphere_id, k.person_id
-        from kept as k
-        join numbered as n using (exec_id, community)
-    """)
+    con.execute(f"create or replace table sphere_members as {MEMBERS_SQL}")
     for t in ("_sph_eng", "_sph_core", "_sph_linked", "_sph_core_members"):
         con.execute(f"drop table if exists {t}")
