@@ -186,6 +186,17 @@ def _checked(table: str, column: str, sql_type: str, value: Any) -> Any:
     return value
 
 
+def as_count(value: Any) -> int | None:
+    """A count as an int (platforms give numbers, X archives strings); None where it is missing or not a whole
+    number: unknown, never 0."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def require(obj: Any, key: str, ctx: RawContext, where: str = "") -> Any:
     """``obj[key]``, or a ShapeError that names the URL and the missing field."""
     if not isinstance(obj, dict):

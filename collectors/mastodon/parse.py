@@ -15,7 +15,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from collectors.records import RawContext, Records, require
+from collectors.records import RawContext, Records, as_count, require
 from collectors.registry import parser
 from collectors.text import html_to_text, parse_time
 from influence.errors import ShapeError
@@ -30,15 +30,6 @@ def account_id(account: dict[str, Any], instance: str) -> str:
     if "@" not in acct:
         acct = f"{acct}@{instance}"
     return acct.lower()
-
-
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def add_account(rec: Records, account: dict[str, Any], ctx: RawContext) -> str:
@@ -59,9 +50,9 @@ def add_account(rec: Records, account: dict[str, Any], ctx: RawContext) -> str:
         display_name=account.get("display_name") or account.get("username"),
         url=account.get("url"),
         bio=html_to_text(account.get("note")),
-        followers_count=_int(account.get("followers_count")),
-        following_count=_int(account.get("following_count")),
-        posts_count=_int(account.get("statuses_count")),
+        followers_count=as_count(account.get("followers_count")),
+        following_count=as_count(account.get("following_count")),
+        posts_count=as_count(account.get("statuses_count")),
         hide_collections=account.get("hide_collections"),
         opted_out=bool(account.get("noindex")) if "noindex" in account else None,
         profile_links=json.dumps(links) if links else None,
@@ -106,10 +97,10 @@ def _status_row(rec: Records, status: dict[str, Any], ctx: RawContext, *, kind: 
         root_post_id=root,
         quoted_post_id=str(quoted["id"]) if quoted and quoted.get("id") else None,
         reposted_post_id=str(status["reblog"]["id"]) if is_repost else None,
-        like_count=None if is_repost else _int(status.get("favourites_count")),
-        repost_count=None if is_repost else _int(status.get("reblogs_count")),
-        reply_count=None if is_repost else _int(status.get("replies_count")),
-        quote_count=None if is_repost else _int(status.get("quotes_count")),
+        like_count=None if is_repost else as_count(status.get("favourites_count")),
+        repost_count=None if is_repost else as_count(status.get("reblogs_count")),
+        reply_count=None if is_repost else as_count(status.get("replies_count")),
+        quote_count=None if is_repost else as_count(status.get("quotes_count")),
         tags=json.dumps(sorted({str(t.get("name", "")).lower() for t in status.get("tags") or [] if isinstance(t, dict)})),
         mentions=json.dumps([account_id(m, ctx.params.get("instance", "")) for m in status.get("mentions") or [] if isinstance(m, dict)]),
         deleted=False,

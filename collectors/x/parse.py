@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from collectors.archive import ExportRow
-from collectors.records import RawContext, Records, require
+from collectors.records import RawContext, Records, as_count, require
 from collectors.registry import parser
 from influence.errors import ArchiveError, ShapeError
 
@@ -134,15 +134,6 @@ def read_rows(kind: str, name: str, stream: IO[str], archive: str = "") -> Itera
 # -- parsing stored rows ------------------------------------------------------------------------------------
 
 
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _time(value: Any, ctx: RawContext) -> datetime | None:
     if not value:
         return None
@@ -219,8 +210,8 @@ def parse_tweet(payload: Any, ctx: RawContext) -> Records:
         reply_to_account_id=reply_user,
         quoted_post_id=quoted,
         # a retweet in the archive has no counts of its own (both '0'): unknown, not zero
-        like_count=None if is_retweet else _int(tweet.get("favorite_count")),
-        repost_count=None if is_retweet else _int(tweet.get("retweet_count")),
+        like_count=None if is_retweet else as_count(tweet.get("favorite_count")),
+        repost_count=None if is_retweet else as_count(tweet.get("retweet_count")),
         reply_count=None,  # not in the archive
         quote_count=None,
         tags=json.dumps(tags, ensure_ascii=False),
