@@ -297,6 +297,7 @@ def _tally(kind: str, parsed: Records, platform: str, known: _Known, summary: Co
 
 def _fail(summary: CollectSummary, lock: threading.Lock, exec_id: str, platform: str, message: str,
           hint: str | None, report: ProgressFn) -> None:
+    message = message.removeprefix(f"{platform}: ")  # the tuple names the platform; say it once
     with lock:
         summary.errors.append((exec_id, platform, message, hint))
     report(exec_id, platform, 0, 0, f"failed: {message}")

@@ -312,7 +312,6 @@ def cmd_collect(args: argparse.Namespace) -> int:
         for note in summary.opted_out:
             out.print(f"opted out: {note}", markup=False)
     for exec_id, platform, message, hint in summary.errors:
-        message = message.removeprefix(f"{platform}: ")
         err.print(f"error: {exec_id} · {platform}: {message}" + (f" — {hint}" if hint else ""), markup=False)
     if summary.failed:
         err.print("what was collected before each error is stored; run `influence collect` again to resume",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from collectors.rawstore import RawStore, write_atomic
 from collectors.scrub import Matcher, normalize_id
@@ -117,26 +118,32 @@ class PersonRecord:
     # (platform, account_id, handle, url, display_name)
 
 
+def _matching_accounts(con: duckdb.DuckDBPyConnection, spec: str) -> list[tuple[str, str, str]]:
+    """(platform, account_id, person_id) of every account whose id, handle or URL is ``spec`` (normalized)."""
+    platform, ident = parse_account(spec)
+    norm = normalize_id(ident)
+    return con.execute(
+        "select distinct platform, account_id, person_id from accounts where (? is null or platform = ?) and "
+        "(norm_id(account_id) = ? or norm_id(handle) = ? or norm_id(url) = ?)",
+        [platform, platform, norm, norm, norm],
+    ).fetchall()
+
+
 def find_person(data_dir: Path, spec: str) -> PersonRecord:
     con = _warehouse(data_dir)
     try:
-        platform, ident = parse_account(spec)
+        platform, _ = parse_account(spec)
         if spec.startswith("p") and not platform and con.execute("select 1 from people where person_id = ?", [spec]).fetchall():
             person_id = spec
         else:
-            norm = normalize_id(ident)
-            hits = con.execute(
-                "select distinct person_id from accounts where (? is null or platform = ?) and "
-                "(norm_id(account_id) = ? or norm_id(handle) = ? or norm_id(url) = ?)",
-                [platform, platform, norm, norm, norm],
-            ).fetchall()
-            if not hits:
+            people = sorted({pid for _, _, pid in _matching_accounts(con, spec)})
+            if not people:
                 raise InfluenceError(f"no person or account matches '{spec}'",
                                      hint="give a person id from the warehouse, or a handle like @user@instance")
-            if len(hits) > 1:
-                raise InfluenceError(f"'{spec}' matches {len(hits)} people",
+            if len(people) > 1:
+                raise InfluenceError(f"'{spec}' matches {len(people)} people",
                                      hint="say the platform, e.g. mastodon:user@instance, or give the person id")
-            person_id = hits[0][0]
+            person_id = people[0]
         rows = con.execute(
             "select platform, account_id, handle, url, display_name from accounts where person_id = ? order by 1, 2",
             [person_id],
@@ -151,20 +158,14 @@ def find_person(data_dir: Path, spec: str) -> PersonRecord:
 def _account_key(data_dir: Path, spec: str) -> tuple[str, str]:
     con = _warehouse(data_dir)
     try:
-        platform, ident = parse_account(spec)
-        norm = normalize_id(ident)
-        hits = con.execute(
-            "select distinct platform, account_id from accounts where (? is null or platform = ?) and "
-            "(norm_id(account_id) = ? or norm_id(handle) = ? or norm_id(url) = ?)",
-            [platform, platform, norm, norm, norm],
-        ).fetchall()
+        hits = sorted({(p, a) for p, a, _ in _matching_accounts(con, spec)})
     finally:
         con.close()
     if not hits:
         raise InfluenceError(f"no account matches '{spec}'", hint="use a handle as shown by `influence people show`")
     if len(hits) > 1:
         raise InfluenceError(f"'{spec}' matches {len(hits)} accounts", hint="prefix the platform, e.g. bluesky:did:plc:…")
-    return hits[0][0], hits[0][1]
+    return hits[0]
 
 
 def merge(data_dir: Path, a: str, b: str, *, by: str, note: str = "") -> tuple[tuple[str, str], tuple[str, str]]:
@@ -253,8 +254,6 @@ def find_traces(data_dir: Path, matcher: Matcher, config: Config) -> list[str]:
     files += [e.ties for e in config.executives if e.ties is not None and e.ties.exists()]
     for path in files:
         if path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
             text = str(pq.read_table(path).to_pylist())
         elif path.suffix == ".duckdb":
             text = _dump_duckdb(path)

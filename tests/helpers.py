@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,7 +56,7 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -
 
 def m_account(acct: str, name: str = "Someone", fields: list[dict] | None = None, note: str = "") -> dict:
     user, host = acct.split("@")
-    return {"id": str(abs(hash(acct)) % 10**12), "username": user, "acct": acct, "display_name": name,
+    return {"id": str(int(hashlib.md5(acct.encode()).hexdigest()[:10], 16)), "username": user, "acct": acct, "display_name": name,
             "url": f"https://{host}/@{user}", "uri": f"https://{host}/users/{user}", "note": f"<p>{note}</p>",
             "followers_count": 10, "following_count": 5, "statuses_count": 3, "created_at": "2024-01-01T00:00:00.000Z",
             "bot": False, "hide_collections": False, "fields": fields or []}
