@@ -9,10 +9,16 @@ grain checks apply unchanged. Python models run as ``pipeline.spark.graph`` says
 
 Output: every mart as hive-partitioned Parquet (by ``exec_id`` where the mart has one) in
 ``<data>/spark-warehouse/<mart>/`` or ``--output DIR``, replaced as a whole once every mart is written.
+
+Plans: ``explain=`` receives each model's DataFrame and its grain check's once each has run, so that under
+adaptive execution ``plan_text(df)`` is the final plan (``isFinalPlan=true``); ``bench/spark_plans.py`` writes the
+plans to files.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import time
@@ -87,9 +93,20 @@ def register_inputs(spark, config: Config, data_dir: Path,
     return load, suppressed
 
 
-def check_grain(spark, model: Model) -> None:
+def plan_text(df, mode: str = "formatted") -> str:
+    """``df.explain(mode)`` as a string: the final adaptive plan once ``df`` has run, the initial one before."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        df.explain(mode=mode)
+    return out.getvalue()
+
+
+def check_grain(spark, model: Model, explain: Callable[[Any], None] | None = None) -> None:
     cols = ", ".join(model.grain)
-    bad = spark.sql(f"select {cols}, count(*) as n from {model.name} group by {cols} having count(*) > 1 limit 1").collect()
+    check = spark.sql(f"select {cols}, count(*) as n from {model.name} group by {cols} having count(*) > 1 limit 1")
+    bad = check.collect()
+    if explain is not None:
+        explain(check)
     if bad:
         row = bad[0]
         key = ", ".join(f"{c}={row[i]!r}" for i, c in enumerate(model.grain))
@@ -98,7 +115,10 @@ def check_grain(spark, model: Model) -> None:
 
 
 def run_models_spark(spark, settings: dict[str, Any], transpiler: Transpiler, *, models_dir: Path = MODELS_DIR,
-                     grain_checks: bool = True) -> tuple[dict[str, float], list[Model]]:
+                     grain_checks: bool = True, explain: Callable[[str, str, Any], None] | None = None,
+                     ) -> tuple[dict[str, float], list[Model]]:
+    """Every model in order as a temporary view. ``explain(model, part, df)``, if given, receives the model's
+    DataFrame (part ``"model"``) and its grain check's (``"grain check"``), each after it ran."""
     from pyspark import StorageLevel
     from pyspark.errors import PySparkException
 
@@ -111,13 +131,18 @@ def run_models_spark(spark, settings: dict[str, Any], transpiler: Transpiler, *,
                 df = spark.sql(transpiler.to_spark(model.sql))
             else:
                 df = run_python_model(spark, model, settings, transpiler.to_spark)
+            planned = df
             if not model.view:
                 # computed now and kept in the executors; the plans of later models start from here rather
                 # than from the raw tables (else every plan grows by every model before it)
                 df = df.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
             df.createOrReplaceTempView(model.name)
+            if explain is not None:
+                # after the checkpoint ran it: the final adaptive plan (a view's is the initial one, not yet run)
+                explain(model.name, "model", planned)
             if not model.view and grain_checks:
-                check_grain(spark, model)
+                check_grain(spark, model, (lambda check, name=model.name: explain(name, "grain check", check))
+                            if explain is not None else None)
         except PySparkException as exc:
             raise ModelError(f"model {model.name} failed on Spark: {str(exc).splitlines()[0]}",
                              hint=f"see {model.path}; the Spark SQL is pipeline.spark.transpile.spark_sql(<the file>)") from exc
@@ -135,7 +160,8 @@ def write_parquet_dataset(df, path: Path, partition_by: str | None) -> None:
 
 def build_spark(config: Config, data_dir: Path, *, master: str = "local[2]", output: Path | None = None,
                 wait: bool = False, conf: dict[str, Any] | None = None, spark=None,
-                progress: Callable[[str, int, int], None] | None = None) -> SparkBuildResult:
+                progress: Callable[[str, int, int], None] | None = None,
+                explain: Callable[[str, str, Any], None] | None = None) -> SparkBuildResult:
     from pipeline.spark.session import spark_session
 
     t0 = time.perf_counter()
@@ -144,7 +170,7 @@ def build_spark(config: Config, data_dir: Path, *, master: str = "local[2]", out
     with exclusive_lock(data_dir / ".model.lock", "model build", wait=wait):
         spark = spark or spark_session(master, conf=conf)
         load, suppressed = register_inputs(spark, config, data_dir, progress)
-        timings, models = run_models_spark(spark, {"config": config}, Transpiler(suppressed))
+        timings, models = run_models_spark(spark, {"config": config}, Transpiler(suppressed), explain=explain)
         tmp = final.parent / f".{final.name}.building-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tables: dict[str, int] = {}
