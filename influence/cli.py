@@ -197,9 +197,13 @@ def cmd_model(args: argparse.Namespace, config: Config | None = None) -> int:
             progress.stop()
     if not quiet:
         load = result.load
-        out.print(f"warehouse built: {result.path} in {result.seconds:.1f} s")
+        out.print(f"warehouse built: {result.path} in {result.seconds:.1f} s "
+                  f"({', '.join(f'{k} {v:.1f} s' for k, v in result.phases.items())})")
         out.print(f"  raw segments {load.segments} ({load.parsed_now} parsed now), "
                   f"posts {load.rows['posts']}, engagements {load.rows['engagements']} observations")
+        if _opt(args, "debug"):
+            slowest = sorted(result.timings.items(), key=lambda kv: -kv[1])[:10]
+            out.print("  slowest models: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in slowest))
     if result.load.errors:
         err.print(f"[yellow]{result.load.errors} raw records could not be parsed; they are kept in the raw store and "
                   f"listed in the warehouse table load_errors (query it with SQL to see each URL and error)[/]")

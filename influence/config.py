@@ -79,6 +79,13 @@ class PlatformSettings:
 
 
 @dataclass(frozen=True)
+class ModelSettings:
+    # DuckDB's cap on the memory of `influence model` (e.g. "3GB"); beyond it DuckDB spills to <data>/.model-spill.
+    # None: DuckDB's default, 80% of the machine's memory
+    memory_limit: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     executives: tuple[Executive, ...]
@@ -87,6 +94,7 @@ class Config:
     contact: str = ""
     lookback_days: int = 30
     ladder: LadderThresholds = field(default_factory=LadderThresholds)
+    model: ModelSettings = field(default_factory=ModelSettings)
 
     def executive(self, exec_id: str) -> Executive:
         for e in self.executives:
@@ -182,7 +190,7 @@ class _Validator:
         return float(value)
 
     def config(self, data: dict[str, Any]) -> Config:
-        self.known_keys(data, "", {"contact", "lookback_days", "executives", "mentors", "platforms", "ladder"})
+        self.known_keys(data, "", {"contact", "lookback_days", "executives", "mentors", "platforms", "ladder", "model"})
         raw_execs = data.get("executives")
         if not raw_execs:
             raise self.fail("executives", "no executive is configured", "add at least one [[executives]] table with id and name")
@@ -211,6 +219,7 @@ class _Validator:
             contact=self.string(data.get("contact"), "contact"),
             lookback_days=self.integer(data.get("lookback_days"), "lookback_days", 30, minimum=1),
             ladder=self.ladder(data.get("ladder", {})),
+            model=self.model(data.get("model", {})),
         )
 
     def executive(self, raw: Any, key: str) -> Executive:
@@ -316,6 +325,19 @@ class _Validator:
             else:
                 values[name] = self.integer(raw.get(name), f"ladder.{name}", default, minimum=1 if name == "window_days" else 0)
         return LadderThresholds(**values)
+
+
+    def model(self, raw: Any) -> ModelSettings:
+        raw = self.table(raw, "model")
+        self.known_keys(raw, "model", {"memory_limit"})
+        limit = raw.get("memory_limit")
+        if limit is None:
+            return ModelSettings()
+        if not isinstance(limit, str) or not re.fullmatch(r"\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", limit,
+                                                          flags=re.IGNORECASE):
+            raise self.fail("model.memory_limit", f"expected an amount of memory such as \"3GB\", got {limit!r}",
+                            'e.g. memory_limit = "3GB" (KB, MB, GB, TB or KiB, MiB, GiB, TiB)')
+        return ModelSettings(memory_limit=limit.strip())
 
 
 def _shown(url: str) -> str:

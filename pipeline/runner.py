@@ -6,7 +6,11 @@
   the runner checks that no two rows share that grain, and fails naming the model and an offending key.
 - A model that only renames another (a mart exposing an intermediate model under its public name) may say
   ``-- materialized: view``: it is created as a view, costs nothing to build, and its grain is its source's,
-  already checked.
+  already checked. A staging model read by one model only may say ``-- materialized: ephemeral``: a view while
+  the build runs (its one reader computes it; at 10M engagements that saves writing 10M rows nobody reads
+  twice), dropped when the build ends, since it reads the ``obs_*`` views that end with the build. Views are not
+  grain-checked in a build (that would compute them a second time); tests/test_model_grain.py checks every
+  view's grain on the demo data.
 - Python models (``*.py`` beside the SQL) define ``DEPENDS``, ``GRAIN`` and ``build(con, settings)``.
 - Models are ordered by their references (a model refers to another by using its name as a word).
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import graphlib
 import importlib.util
 import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +34,7 @@ from influence.errors import ModelError
 MODELS_DIR = Path(__file__).parent / "models"
 LAYERS = ("staging", "intermediate", "marts")
 _GRAIN = re.compile(r"^--\s*grain:\s*(.+)$", re.MULTILINE)
-_VIEW = re.compile(r"^--\s*materialized:\s*view\s*$", re.MULTILINE)
+_VIEW = re.compile(r"^--\s*materialized:\s*(view|ephemeral)\s*$", re.MULTILINE)
 
 
 @dataclass
@@ -42,6 +47,7 @@ class Model:
     build: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], None] | None = None
     depends: set[str] = field(default_factory=set)
     view: bool = False
+    ephemeral: bool = False  # a view for the build only (see the module docstring)
 
 
 def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
@@ -52,14 +58,16 @@ def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
             m = _GRAIN.search(sql)
             if not m:
                 raise ModelError(f"model {path.name} declares no grain", hint="add a first line like '-- grain: exec_id, week'")
+            how = _VIEW.search(sql)
             models.append(Model(path.stem, layer, path, [c.strip() for c in m.group(1).split(",")], sql=sql,
-                                view=bool(_VIEW.search(sql))))
+                                view=bool(how), ephemeral=bool(how and how.group(1) == "ephemeral")))
         for path in sorted((models_dir / layer).glob("*.py")):
             if path.name.startswith("_"):
                 continue
             spec = importlib.util.spec_from_file_location(f"pipeline.models.{layer}.{path.stem}", path)
             assert spec and spec.loader
             mod = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = mod  # importable by name, e.g. by worker processes unpickling its functions
             spec.loader.exec_module(mod)
             models.append(Model(path.stem, layer, path, list(mod.GRAIN), build=mod.build, depends=set(mod.DEPENDS)))
     names = {m.name for m in models}
@@ -122,3 +130,10 @@ def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_
             check_grain(con, model)
         timings[model.name] = time.perf_counter() - t0
     return timings
+
+
+def drop_ephemeral(con: duckdb.DuckDBPyConnection, models_dir: Path = MODELS_DIR) -> None:
+    """Drop the build-only views (``-- materialized: ephemeral``) once every model is built."""
+    for model in discover(models_dir):
+        if model.ephemeral:
+            con.execute(f"drop view if exists {model.name}")

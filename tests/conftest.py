@@ -16,6 +16,18 @@ from collectors.rawstore import RawStore
 from influence.config import Accounts, Config, Executive, PlatformSettings
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_main_module() -> Iterator[None]:
+    """Streamlit's AppTest installs the dashboard script as ``__main__`` for good (as ``streamlit run`` does, in a
+    process that never builds). Worker processes started with "spawn" (the load step, the graph step) re-run
+    ``__main__``'s file: after a dashboard test that would be the dashboard. Put pytest's back after every test."""
+    import sys
+
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
 @pytest.fixture
 def mastodon_server() -> Iterator[Loopback]:
     with Loopback() as srv:

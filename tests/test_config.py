@@ -45,6 +45,8 @@ def test_good_config_loads(tmp_path):
     assert cfg.platform("mastodon").base_url == "http://127.0.0.1:8080"
     assert cfg.platform("bluesky").base_url == "https://public.api.bsky.app"
     assert cfg.mentors[0].mentees == ("ada",)
+    assert cfg.model.memory_limit is None  # DuckDB's own default unless capped
+    assert load(tmp_path, GOOD + '[model]\nmemory_limit = "2.5GiB"\n').model.memory_limit == "2.5GiB"
 
 
 @pytest.mark.parametrize(
@@ -58,6 +60,10 @@ def test_good_config_loads(tmp_path):
         (GOOD.replace('name = "Ada"', 'name = "Ada"\ncolour = "blue"'), "executives[0].colour", "unknown key", "topics"),
         (GOOD + "[ladder]\nstep4_min_digital_share = 1.5\n", "ladder.step4_min_digital_share", "between 0 and 1", "0.5"),
         ("[[mentors]]\nid = 'm'\nname = 'M'\n", "executives", "no executive is configured", "[[executives]]"),
+        (GOOD + '[model]\nmemory_limit = "lots"\n', "model.memory_limit", "an amount of memory", '"3GB"'),
+        (GOOD + "[model]\nmemory_limit = 3\n", "model.memory_limit", "an amount of memory", '"3GB"'),
+        (GOOD + '[model]\nmemory_limit = "3GB; drop table x"\n', "model.memory_limit", "an amount of memory", "GiB"),
+        (GOOD + '[model]\nthreads = 2\n', "model.threads", "unknown key", "memory_limit"),
     ],
 )
 def test_errors_name_file_key_and_fix(tmp_path, text, key, problem, fix):

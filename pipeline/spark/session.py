@@ -48,6 +48,9 @@ def spark_session(master: str = "local[2]", *, shuffle_partitions: int | None = 
         .config("spark.sql.ansi.enabled", "false")  # DuckDB's NULL on a failed cast or a division by zero
         .config("spark.sql.legacy.sizeOfNull", "false")  # size(NULL) is NULL, as DuckDB's array_length
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        # a recursive CTE (int_diffusion_tree) may return more than Spark's default million rows: 1.9M at 10M
+        # engagements; DuckDB has no such limit (the model's own depth bound, 100, still applies)
+        .config("spark.sql.cteRecursionRowLimit", str(2**31 - 1))  # the largest it takes (an int)
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
         .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")

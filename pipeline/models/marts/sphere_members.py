@@ -10,8 +10,11 @@ The graph, per executive:
 - follows among engagers would be further links, where known: no collector records whom an engager follows yet
   (only the executive's own follower and following lists), so none are added today.
 
-Communities: igraph's ``community_leiden(objective_function="modularity")`` on the weighted graph, with Python's
-``random`` seeded per executive: the same input gives the same spheres. A person who engaged once joins the
+Communities: igraph's ``community_leiden(objective_function="modularity")`` on the weighted graph, two iterations
+(igraph's default), with Python's ``random`` seeded per executive: the same input gives the same spheres. Iterating
+until nothing moves (``n_iterations=-1``) raised the mean modularity of 30 executives of the 10M-engagement benchmark
+by 1% (0.2551 to 0.2576) for 5.7 times the time. Each executive's graph is independent, so large programmes spread
+them over one process per core. A person who engaged once joins the
 sphere most of the linked people on that post belong to (ties: the smaller sphere number). Communities of fewer
 than ``MIN_SIZE`` people are not spheres (their members are left out). Spheres are numbered 1, 2, … per executive
 by size, largest first (ties: the smallest person id).
@@ -19,7 +22,10 @@ by size, largest first (ties: the smallest person id).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import duckdb
@@ -32,6 +38,7 @@ GRAIN = ["exec_id", "person_id"]
 FANOUT_CAP = 12
 MIN_SIZE = 3
 SEED = 20240611
+PARALLEL_FROM_EDGES = 200_000  # below this, starting worker processes costs more than it saves
 
 
 # The steps are written once, as DuckDB SQL, and shared with the Spark engine (pipeline/spark/graph.py), which
@@ -109,7 +116,11 @@ def communities(exec_id: str, people: np.ndarray, u: np.ndarray, v: np.ndarray, 
                  directed=False)
     g.es["weight"] = np.asarray(w, dtype=float).tolist()
     random.seed(f"{SEED}:{exec_id}")
-    return np.asarray(g.community_leiden(objective_function="modularity", weights="weight", n_iterations=-1).membership)
+    return np.asarray(g.community_leiden(objective_function="modularity", weights="weight", n_iterations=2).membership)
+
+
+def _communities_of(args: tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    return communities(*args)
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
@@ -118,21 +129,29 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
     edges = con.sql(f"select * from ({EDGES_SQL}) order by exec_id, u, v").to_arrow_table()
     core = con.sql("select exec_id, person_id from _sph_core order by exec_id, person_id").to_arrow_table()
 
-    out_exec: list[str] = []
-    out_person: list[np.ndarray] = []
-    out_comm: list[np.ndarray] = []
     core_exec = core.column("exec_id").to_numpy(zero_copy_only=False)
     core_person = core.column("person_id").to_numpy(zero_copy_only=False)
     e_exec = edges.column("exec_id").to_numpy(zero_copy_only=False)
     e_u = edges.column("u").to_numpy(zero_copy_only=False)
     e_v = edges.column("v").to_numpy(zero_copy_only=False)
     e_w = edges.column("w").to_numpy().astype(float)
-    for exec_id in sorted(set(core_exec.tolist())):
-        people = core_person[core_exec == exec_id]  # sorted
-        sel = e_exec == exec_id
-        out_exec.append(exec_id)
-        out_person.append(people)
-        out_comm.append(communities(exec_id, people, e_u[sel], e_v[sel], e_w[sel]))
+    # both arrays are sorted by executive: each executive's people and edges are one slice of them
+    out_exec = sorted(set(core_exec.tolist()))
+    jobs = []
+    for exec_id in out_exec:
+        p0, p1 = np.searchsorted(core_exec, exec_id, "left"), np.searchsorted(core_exec, exec_id, "right")
+        e0, e1 = np.searchsorted(e_exec, exec_id, "left"), np.searchsorted(e_exec, exec_id, "right")
+        jobs.append((exec_id, core_person[p0:p1], e_u[e0:e1], e_v[e0:e1], e_w[e0:e1]))
+    out_person = [j[1] for j in jobs]
+    # each executive's graph is independent: one process per core (igraph holds the GIL), largest graphs first
+    workers = min(os.cpu_count() or 1, len(jobs))
+    if workers > 1 and len(e_u) >= PARALLEL_FROM_EDGES:
+        by_size = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            done = dict(zip(by_size, pool.map(_communities_of, [jobs[i] for i in by_size]), strict=True))
+        out_comm = [done[i] for i in range(len(jobs))]
+    else:
+        out_comm = [_communities_of(j) for j in jobs]
     raw = pa.table({
         "exec_id": pa.array(np.concatenate([np.full(len(p), x, dtype=object) for x, p in zip(out_exec, out_person, strict=True)])
                             if out_exec else [], type=pa.string()),

@@ -11,7 +11,7 @@ with members as (
           from int_person_weeks group by all) as r using (exec_id, person_id)
 ),
 features as (  -- (person, feature): bio words, instance domains, hashtags they used in replies and quotes
-    select distinct p.person_id, 'bio' as source, w as feature
+    select p.person_id, 'bio' as source, w as feature
     from int_people as p
     join stg_accounts as a using (platform, account_id),
         unnest(regexp_extract_all(lower(coalesce(a.bio, '')), '[[:alpha:]][[:alpha:]]{3,}')) as t(w)
@@ -21,27 +21,25 @@ features as (  -- (person, feature): bio words, instance domains, hashtags they 
     select p.person_id, 'instance', split_part(p.account_id, '@', 2)
     from int_people as p where p.platform = 'mastodon' and p.account_id like '%@%'
     union all
-    select distinct p.person_id, 'hashtag', '#' || tag
+    select p.person_id, 'hashtag', '#' || tag
     from stg_posts as s
     join int_people as p on p.platform = s.platform and p.account_id = s.author_account_id,
         unnest(s.tags) as u(tag)
 ),
-member_features as (
-    select distinct m.exec_id, m.sphere_id, m.person_id, f.source, f.feature
-    from members as m join features as f using (person_id)
+member_features as (  -- a person is in one sphere per executive, so no person is counted twice below
+    select m.exec_id, m.sphere_id, f.source, f.feature, count(*) as n_in
+    from members as m join (select distinct person_id, source, feature from features) as f using (person_id)
+    group by all
 ),
 sizes as (select exec_id, sphere_id, count(*) as people from members group by all),
 totals as (select exec_id, count(*) as people from members group by all),
-feature_all as (select exec_id, source, feature, count(distinct person_id) as n from member_features group by all),
 scored as (
-    select f.exec_id, f.sphere_id, f.source, f.feature, count(*) as n_in,
-        (count(*) / any_value(s.people)) / (any_value(a.n) / any_value(t.people)) as lift
-    from member_features as f
+    select f.exec_id, f.sphere_id, f.source, f.feature, f.n_in,
+        (f.n_in / s.people) / (f.n_all / t.people) as lift
+    from (select *, sum(n_in) over (partition by exec_id, source, feature) as n_all from member_features) as f
     join sizes as s using (exec_id, sphere_id)
-    join feature_all as a using (exec_id, source, feature)
     join totals as t using (exec_id)
-    group by f.exec_id, f.sphere_id, f.source, f.feature
-    having count(*) >= 2 and count(*) >= 0.2 * any_value(s.people)
+    where f.n_in >= 2 and f.n_in >= 0.2 * s.people
 ),
 labels as (
     select exec_id, sphere_id,

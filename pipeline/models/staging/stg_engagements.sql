@@ -1,4 +1,5 @@
 -- grain: exec_id, platform, engagement_key
+-- materialized: ephemeral
 -- One row per engagement however often it was observed. Where the platform gives no time (Mastodon likes and
 -- boosts), the engagement is dated when it was first seen and time_known is false.
 with firsts as (
