@@ -24,7 +24,7 @@ from influence import __version__
 from influence.config import Config
 from influence.errors import StoreError
 from pipeline.load import LoadResult, load_observations
-from pipeline.runner import drop_ephemeral, run_models
+from pipeline.runner import run_models
 from pipeline.seeds import write_seeds
 
 WAREHOUSE = "warehouse.duckdb"
@@ -103,7 +103,6 @@ def build_warehouse(
             write_seeds(con, config, data_dir)
             phase("load")
             timings = run_models(con, {"config": config})
-            drop_ephemeral(con)
             phase("models")
             con.execute(
                 "create or replace table build_info as select ? as built_at, ? as version, ? as raw_segments, "

@@ -15,10 +15,9 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from collectors.records import TABLES, RawContext, Records
 from collectors.registry import lookup
 from influence.errors import InfluenceError
 from pipeline import fastparse
+from pipeline.workers import worker_pool
 
 _ARROW = {
     "VARCHAR": pa.string(),
@@ -205,20 +205,6 @@ def _batches(pending: list[tuple[int, Path, str]], max_bytes: int) -> list[list[
     return [[(str(seg), key) for _, seg, key in b] for b in batches]
 
 
-def _worker_init(parent: int) -> None:
-    """A parse worker dies with the build that started it (Linux): a killed build leaves no worker writing on. One
-    whose build died while it was starting leaves before taking any work."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 def sweep_temporary_files(store: RawStore, cache_dir: Path, *, older_than_s: float = 3600) -> int:
     """Remove the ``*.tmp`` files that a killed write leaves behind (readers ignore them anyway).
 
@@ -290,10 +276,9 @@ def load_observations(
                 progress(done, len(segments))
     else:
         threads = max(1, (os.cpu_count() or 1) // workers)
-        # a fresh interpreter per worker ("spawn"): forking a process that holds DuckDB's and Arrow's threads is not
-        # safe. Largest batches first, so that no worker is left with a big one at the end.
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
-                                   initargs=(os.getpid(),))
+        # pipeline/workers.py says how workers start and end. Largest batches first, so that no worker is left
+        # with a big one at the end.
+        pool = worker_pool(workers)
         try:
             running = {pool.submit(_write_segment_caches, batch, str(version_dir), threads): len(batch)
                        for batch in batches}

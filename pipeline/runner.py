@@ -111,10 +111,13 @@ def check_grain(con: duckdb.DuckDBPyConnection, model: Model) -> None:
         )
 
 
-def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_dir: Path = MODELS_DIR) -> dict[str, float]:
-    """Build every model in dependency order; returns seconds spent per model."""
+def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_dir: Path = MODELS_DIR, *,
+               keep_ephemeral: bool = False) -> dict[str, float]:
+    """Build every model in dependency order, then drop the build-only views (unless ``keep_ephemeral``, for tests
+    that check them); returns seconds spent per model."""
     timings: dict[str, float] = {}
-    for model in order(discover(models_dir)):
+    models = order(discover(models_dir))
+    for model in models:
         t0 = time.perf_counter()
         try:
             if model.sql is not None and model.view:
@@ -129,11 +132,13 @@ def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_
         if not model.view:
             check_grain(con, model)
         timings[model.name] = time.perf_counter() - t0
+    if not keep_ephemeral:
+        drop_ephemeral(con, models)
     return timings
 
 
-def drop_ephemeral(con: duckdb.DuckDBPyConnection, models_dir: Path = MODELS_DIR) -> None:
+def drop_ephemeral(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> None:
     """Drop the build-only views (``-- materialized: ephemeral``) once every model is built."""
-    for model in discover(models_dir):
+    for model in models if models is not None else discover():
         if model.ephemeral:
             con.execute(f"drop view if exists {model.name}")

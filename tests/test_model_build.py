@@ -28,7 +28,7 @@ def built(tmp_path_factory):
     con.execute("set TimeZone = 'UTC'")
     load_observations(con, RawStore(data_dir / "raw"), data_dir / "cache")
     write_seeds(con, config, data_dir)
-    run_models(con, {"config": config})
+    run_models(con, {"config": config}, keep_ephemeral=True)
     yield con
     con.close()
 
@@ -57,12 +57,13 @@ def test_spheres_are_the_same_computed_in_worker_processes(built, monkeypatch):
     monkeypatch.setattr(sm.os, "cpu_count", lambda: 2)
     pools = []
 
-    class Counted(sm.ProcessPoolExecutor):
-        def __init__(self, *a, **k):
-            pools.append(self)
-            super().__init__(*a, **k)
+    real_pool = sm.worker_pool
 
-    monkeypatch.setattr(sm, "ProcessPoolExecutor", Counted)
+    def counted(workers):
+        pools.append(workers)
+        return real_pool(workers)
+
+    monkeypatch.setattr(sm, "worker_pool", counted)
     sm.build(built, {})
     assert len(pools) == 1
     assert built.execute("select * from sphere_members order by all").fetchall() == serial

@@ -22,16 +22,16 @@ by size, largest first (ties: the smallest person id).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import duckdb
 import igraph as ig
 import numpy as np
 import pyarrow as pa
+
+from pipeline.workers import worker_pool
 
 DEPENDS = ["int_engagements", "int_exec_people"]
 GRAIN = ["exec_id", "person_id"]
@@ -147,7 +147,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
     workers = min(os.cpu_count() or 1, len(jobs))
     if workers > 1 and len(e_u) >= PARALLEL_FROM_EDGES:
         by_size = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with worker_pool(workers) as pool:
             done = dict(zip(by_size, pool.map(_communities_of, [jobs[i] for i in by_size]), strict=True))
         out_comm = [done[i] for i in range(len(jobs))]
     else:
