@@ -24,9 +24,14 @@ originals as (
         avg(reply_count) as conversation_rate,
         avg(repost_count + quote_count) as amplification_rate,
         avg(like_count) as applause_rate,
-        avg(1000.0 * reply_count / nullif(followers_at_post, 0)) as conversation_rate_per_1k_followers,
-        avg(1000.0 * (repost_count + quote_count) / nullif(followers_at_post, 0)) as amplification_rate_per_1k_followers,
-        avg(1000.0 * like_count / nullif(followers_at_post, 0)) as applause_rate_per_1k_followers
+        -- per post to 12 decimals, then summed exactly: a float sum in parallel differs in its last digit from
+        -- build to build, and the same input must give the same numbers
+        cast(avg(cast(1000.0 * reply_count / nullif(followers_at_post, 0) as decimal(38, 12))) as double)
+            as conversation_rate_per_1k_followers,
+        cast(avg(cast(1000.0 * (repost_count + quote_count) / nullif(followers_at_post, 0) as decimal(38, 12))) as double)
+            as amplification_rate_per_1k_followers,
+        cast(avg(cast(1000.0 * like_count / nullif(followers_at_post, 0) as decimal(38, 12))) as double)
+            as applause_rate_per_1k_followers
     from own
     where kind = 'original'
     group by all
