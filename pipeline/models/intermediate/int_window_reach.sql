@@ -6,9 +6,10 @@
 -- Counted with a sweep, not a range join: a week in which someone engaged puts them in every window ending in
 -- that week or the next n_weeks - 1 weeks. Each person's weeks are merged into intervals of covered windows,
 -- each interval adds +1 where it starts and -1 after it ends, and a running sum per ring gives, for every week,
--- how many distinct people the window ending there holds. Linear in person-weeks. A digital-only person is
--- "returning" in a window when they engaged in it in a week after their first week ever: the same sweep over
--- those later weeks alone.
+-- how many distinct people the window ending there holds. Starts and ends are read off each week's neighbours
+-- (lag and lead in one window: at 10M engagements 3.6 s, against 6.2 s numbering the intervals first).
+-- A digital-only person is "returning" in a window when they engaged in it in a week after their first week
+-- ever: the same sweep over those later weeks alone.
 with cfg as (select cast(ceil(window_days / 7.0) as integer) as n_weeks from cfg_ladder),
 active as (
     select exec_id, person_id, ring, week from int_person_weeks
@@ -16,31 +17,24 @@ active as (
     select exec_id, person_id, 'returning_digital', week from int_person_weeks
     where ring = 'digital_only' and week > first_week
 ),
-marked as (
+gaps as (
     select
-        *,
-        case
-            when date_diff('day', lag(week) over (partition by exec_id, person_id, ring order by week), week)
-                <= 7 * ((select n_weeks from cfg) - 1) then 0
-            else 1
-        end as starts_interval
+        exec_id, ring, week,
+        date_diff('day', lag(week) over w, week) as after_previous,
+        date_diff('day', week, lead(week) over w) as before_next
     from active
-),
-numbered as (
-    select *, sum(starts_interval) over (partition by exec_id, person_id, ring order by week) as interval_no
-    from marked
-),
-intervals as (
-    select exec_id, ring, min(week) as first_window, max(week) + 7 * (select n_weeks from cfg) as after_last_window
-    from numbered
-    group by exec_id, person_id, ring, interval_no
+    window w as (partition by exec_id, person_id, ring order by week)
 ),
 deltas as (
+    -- an interval of covered windows starts at a week with no engaged week in the n_weeks - 1 before it, and
+    -- ends n_weeks after a week with none in the n_weeks - 1 after it
     select exec_id, ring, week, sum(delta) as delta
     from (
-        select exec_id, ring, first_window as week, 1 as delta from intervals
+        select exec_id, ring, week, 1 as delta from gaps
+        where after_previous is null or after_previous > 7 * ((select n_weeks from cfg) - 1)
         union all
-        select exec_id, ring, cast(after_last_window as date), -1 from intervals
+        select exec_id, ring, cast(week + 7 * (select n_weeks from cfg) as date), -1 from gaps
+        where before_next is null or before_next > 7 * ((select n_weeks from cfg) - 1)
     )
     group by exec_id, ring, week
 ),

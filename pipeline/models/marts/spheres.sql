@@ -7,8 +7,9 @@
 with members as (
     select m.exec_id, m.sphere_id, m.person_id, r.ring, r.first_week
     from sphere_members as m
-    join (select exec_id, person_id, any_value(ring) as ring, min(week) as first_week
-          from int_person_weeks group by all) as r using (exec_id, person_id)
+    -- each person's first week with the executive is one row of int_person_weeks (a ring is per person)
+    join (select exec_id, person_id, ring, first_week from int_person_weeks where week = first_week) as r
+        using (exec_id, person_id)
 ),
 features as (  -- (person, feature): bio words, instance domains, hashtags they used in replies and quotes
     select p.person_id, 'bio' as source, w as feature
