@@ -99,7 +99,7 @@ def test_a_mentor_logs_in_opens_the_cohort_and_clicks_through(server: str, tmp_p
             sync_api.expect(page.get_by_text("Logged in as")).to_be_visible()
             page.get_by_role("button", name="Open Ben Okafor").click()
             sync_api.expect(page.get_by_role("heading", name="Ben Okafor")).to_be_visible(timeout=30_000)
-            sync_api.expect(page.get_by_text("People reached")).to_be_visible(timeout=30_000)
+            sync_api.expect(page.get_by_text("People reached", exact=True)).to_be_visible(timeout=30_000)
             assert "exec=ben" in page.url
             page.wait_for_timeout(1500)  # let the charts draw before the picture
             shot = tmp_path / "mentor-clicked-through-to-ben.png"
