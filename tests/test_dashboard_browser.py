@@ -82,6 +82,8 @@ def test_a_mentor_logs_in_opens_the_cohort_and_clicks_through(server: str, tmp_p
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(server)
+            # the first page of a fresh server can take long on a loaded 2-core CI machine (30 s was once too few)
+            sync_api.expect(page.get_by_label("User name")).to_be_visible(timeout=90_000)
             for attempt in range(3):
                 page.get_by_label("User name").fill("maria")
                 page.get_by_label("Password", exact=True).fill("maria-password")
