@@ -258,9 +258,8 @@ def load_observations(
             pending.append((st.st_size, seg, key))
         wanted.append(target)
     done = len(segments) - len(pending)
-    if progress:
-        for i in range(done):
-            progress(i + 1, len(segments))
+    if progress and done:
+        progress(done, len(segments))  # the segments already cached
     total = sum(size for size, _, _ in pending)
     if workers is None:
         workers = min(os.cpu_count() or 1, len(pending)) if total >= PARALLEL_MIN_BYTES else 1

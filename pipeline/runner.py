@@ -9,7 +9,7 @@
   already checked. A staging model read by one model only may say ``-- materialized: ephemeral``: a view while
   the build runs (its one reader computes it; at 10M engagements that saves writing 10M rows nobody reads
   twice), dropped when the build ends, since it reads the ``obs_*`` views that end with the build. Views are not
-  grain-checked in a build (that would compute them a second time); tests/test_model_grain.py checks every
+  grain-checked in a build (that would compute them a second time); tests/test_model_build.py checks every
   view's grain on the demo data.
 - Python models (``*.py`` beside the SQL) define ``DEPENDS``, ``GRAIN`` and ``build(con, settings)``.
 - Models are ordered by their references (a model refers to another by using its name as a word).
@@ -143,8 +143,8 @@ def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_
     return timings
 
 
-def drop_ephemeral(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> None:
+def drop_ephemeral(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:
     """Drop the build-only views (``-- materialized: ephemeral``) once every model is built."""
-    for model in models if models is not None else discover():
+    for model in models:
         if model.ephemeral:
             con.execute(f"drop view if exists {model.name}")

@@ -70,9 +70,10 @@ def test_spheres_are_the_same_computed_in_worker_processes(built, monkeypatch):
 
 
 def test_ephemeral_views_end_with_the_build(built):
-    ephemeral = [m.name for m in discover() if m.ephemeral]
+    models = discover()
+    ephemeral = [m.name for m in models if m.ephemeral]
     assert ephemeral == ["stg_engagements"]
-    drop_ephemeral(built)
+    drop_ephemeral(built, models)
     names = {n for (n,) in built.execute("select table_name from information_schema.tables").fetchall()}
     assert not names & set(ephemeral)
     # its one reader was built from it and stays
