@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("model", "Rebuild the warehouse from the raw store (no network) and publish it atomically.",
             "influence model --data-dir ./data")
     p.add_argument("--wait", action="store_true", help="wait for another running build instead of exiting")
+    p.add_argument("--full", action="store_true",
+                   help="recompute every model from every observation, even where the last build could be updated "
+                        "with only the new raw segments")
     p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
                    help="duckdb (default): the warehouse file; spark: the same models on Apache Spark, marts written "
                         "as Parquet (needs the spark extra and Java 17; README, \"Beyond one machine\")")
@@ -191,7 +194,8 @@ def cmd_model(args: argparse.Namespace, config: Config | None = None) -> int:
     if progress:
         progress.start()
     try:
-        result = build_warehouse(config, data_dir_of(args), wait=bool(_opt(args, "wait")), progress=update)
+        result = build_warehouse(config, data_dir_of(args), wait=bool(_opt(args, "wait")), progress=update,
+                                 full=bool(_opt(args, "full")))
     finally:
         if progress:
             progress.stop()
@@ -201,6 +205,8 @@ def cmd_model(args: argparse.Namespace, config: Config | None = None) -> int:
                   f"({', '.join(f'{k} {v:.1f} s' for k, v in result.phases.items())})")
         out.print(f"  raw segments {load.segments} ({load.parsed_now} parsed now), "
                   f"posts {load.rows['posts']}, engagements {load.rows['engagements']} observations")
+        out.print("  incremental: the last build updated with the new raw segments" if result.full_because is None
+                  else f"  full build: {result.full_because}")
         if _opt(args, "debug"):
             slowest = sorted(result.timings.items(), key=lambda kv: -kv[1])[:10]
             out.print("  slowest models: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in slowest))

@@ -23,6 +23,7 @@ from collectors.rawstore import RawStore, _fsync_dir
 from influence import __version__
 from influence.config import Config
 from influence.errors import StoreError
+from pipeline.incremental import Increment, fingerprint, previous_state, record_state
 from pipeline.load import LoadResult, load_observations
 from pipeline.runner import run_models
 from pipeline.seeds import write_seeds
@@ -38,6 +39,9 @@ class BuildResult:
     seconds: float
     tables: dict[str, int]
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent loading, building models, publishing
+    full_because: str | None = None  # why the build recomputed every model; None when it was incremental
+    updated: set[str] = field(default_factory=set)  # the models an incremental build updated in place
+    stats: dict[str, int] = field(default_factory=dict)  # what an incremental build's updaters found
 
 
 @contextmanager
@@ -77,7 +81,10 @@ def build_warehouse(
     *,
     wait: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    full: bool = False,
 ) -> BuildResult:
+    """Build the warehouse of ``data_dir`` and publish it. Incrementally (``pipeline/incremental.py``) where the
+    previous warehouse allows it and ``full`` is not asked for, else every model from every observation."""
     t0 = time.perf_counter()
     data_dir.mkdir(parents=True, exist_ok=True)
     store = RawStore(data_dir / "raw")
@@ -87,6 +94,9 @@ def build_warehouse(
         for stale in data_dir.glob(f".{WAREHOUSE}.building-*"):
             stale.unlink()  # left by a build that crashed; we hold the lock, so nobody else is writing it
         shutil.rmtree(data_dir / SPILL_DIR, ignore_errors=True)  # likewise what such a build spilled
+        before = None if full else previous_state(final)
+        if before is not None:
+            shutil.copyfile(final, tmp)  # the previous warehouse, updated in place; the old file stays as it is
         con = connect_build(tmp, config.model.memory_limit)
         phases: dict[str, float] = {}
         mark = time.perf_counter()
@@ -99,11 +109,33 @@ def build_warehouse(
 
         try:
             load = load_observations(
-                con, store, data_dir / "cache", progress=(lambda i, n: progress("parse", i, n)) if progress else None
+                con, store, data_dir / "cache", progress=(lambda i, n: progress("parse", i, n)) if progress else None,
+                loaded_before=before[1] if before is not None else None,
             )
             write_seeds(con, config, data_dir)
+            fp = fingerprint(con)
+            if full:
+                full_because = "asked for (--full)"
+            elif before is None:
+                full_because = "no earlier build to update"
+            elif before[0] != fp:
+                full_because = "the config, a ties register, an identity decision, the suppression list or the code changed"
+            elif not before[1] <= set(load.keys):
+                full_because = "raw segments were rewritten or removed (an erasure)"
+            else:
+                full_because = None
+            if full_because is not None and before is not None:
+                con.close()  # start from an empty file after all
+                tmp.unlink()
+                con = connect_build(tmp, config.model.memory_limit)
+                first = load
+                load = load_observations(con, store, data_dir / "cache")
+                load.parsed_now, load.raw_records = first.parsed_now, first.raw_records
+                write_seeds(con, config, data_dir)
             phase("load")
-            timings = run_models(con, {"config": config})
+            increment = Increment() if full_because is None else None
+            timings = run_models(con, {"config": config}, increment=increment)
+            record_state(con, fp, load.keys)
             phase("models")
             con.execute(
                 "create or replace table build_info as select ? as built_at, ? as version, ? as raw_segments, "
@@ -118,7 +150,8 @@ def build_warehouse(
                 con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {name}")
             tables = dict(
                 con.execute(
-                    "select table_name, estimated_size from duckdb_tables() where schema_name = 'main' order by 1"
+                    "select table_name, estimated_size from duckdb_tables() where schema_name = 'main' "
+                    "and not starts_with(table_name, '_') order by 1"
                 ).fetchall()
             )
             con.execute("checkpoint")
@@ -133,4 +166,5 @@ def build_warehouse(
         _fsync_dir(data_dir)
         phase("publish")
     return BuildResult(path=final, load=load, timings=timings, seconds=time.perf_counter() - t0, tables=tables,
-                       phases=phases)
+                       phases=phases, full_because=full_because,
+                       updated=increment.updated if increment else set(), stats=increment.stats if increment else {})

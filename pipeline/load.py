@@ -18,7 +18,7 @@ import json
 import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ class LoadResult:
     raw_records: int
     errors: int
     rows: dict[str, int]
+    keys: list[str] = field(default_factory=list)  # the cache key of every segment loaded, in the store's order
 
 
 def _decode(text: str, how: str) -> Any:
@@ -241,10 +242,12 @@ def load_observations(
     progress: Callable[[int, int], None] | None = None,
     *,
     workers: int | None = None,
+    loaded_before: set[str] | None = None,
 ) -> LoadResult:
     """Parse the segments not yet cached (in ``workers`` processes; by default one per core when there is enough
     to parse) and load every segment's cached tables as ``obs_*`` and ``load_errors``. ``progress(done, total)``
-    is called with a growing count of segments ready."""
+    is called with a growing count of segments ready. With ``loaded_before`` (the keys an earlier build loaded),
+    ``obs_new_*`` hold the observations of the other segments only: what an incremental build merges."""
     version_dir = cache_dir / f"parsed-{parser_version()}"
     sweep_temporary_files(store, cache_dir)
     segments = store.segments()
@@ -296,11 +299,16 @@ def load_observations(
         files = [str(version_dir / t / f"{k}.parquet") for k in keys]
         _create_from_files(con, f"obs_{t}", files, arrow_schema(t), view=True)
         rows[t] = con.execute(f"select count(*) from obs_{t}").fetchall()[0][0]
+    if loaded_before is not None:
+        new = [k for k in keys if k not in loaded_before]
+        for t in TABLES:
+            _create_from_files(con, f"obs_new_{t}", [str(version_dir / t / f"{k}.parquet") for k in new],
+                               arrow_schema(t), view=True)
     _create_from_files(con, "load_errors", [str(version_dir / f"{k}.errors.parquet") for k in keys], ERRORS_SCHEMA)
     n_errors = con.execute("select count(*) from load_errors").fetchall()[0][0]
     _prune(version_dir, set(keys), cache_dir)
     return LoadResult(segments=len(segments), parsed_now=len(pending), raw_records=raw_records, errors=n_errors,
-                      rows=rows)
+                      rows=rows, keys=keys)
 
 
 def _create_from_files(

@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 
 from influence.errors import ModelError
+from pipeline.incremental import UPDATERS, Increment
 
 MODELS_DIR = Path(__file__).parent / "models"
 LAYERS = ("staging", "intermediate", "marts")
@@ -118,15 +119,25 @@ def check_grain(con: duckdb.DuckDBPyConnection, model: Model) -> None:
 
 
 def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_dir: Path = MODELS_DIR, *,
-               keep_ephemeral: bool = False) -> dict[str, float]:
+               keep_ephemeral: bool = False, increment: Increment | None = None) -> dict[str, float]:
     """Build every model in dependency order, then drop the build-only views (unless ``keep_ephemeral``, for tests
-    that check them); returns seconds spent per model."""
+    that check them); returns seconds spent per model.
+
+    With ``increment`` the connection holds the previous warehouse: the models ``pipeline/incremental.py`` knows
+    how to update are updated in place from what changed (unless their updater declines), every other model is
+    recomputed as in a full build."""
     timings: dict[str, float] = {}
     models = order(discover(models_dir))
     for model in models:
         t0 = time.perf_counter()
         try:
-            if model.sql is not None and model.view:
+            if increment is not None and model.name in increment.SNAPSHOT:
+                con.execute(f"drop table if exists _prev_{model.name}")
+                con.execute(f"alter table {model.name} rename to _prev_{model.name}")
+            updater = UPDATERS.get(model.name) if increment is not None else None
+            if updater is not None and increment is not None and updater(con, increment):
+                increment.updated.add(model.name)
+            elif model.sql is not None and model.view:
                 con.execute(f"create or replace view {model.name} as\n{model.sql}")
             elif model.sql is not None:
                 con.execute(f"create or replace table {model.name} as\n{model.sql}")
@@ -138,6 +149,8 @@ def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_
         if not model.view:
             check_grain(con, model)
         timings[model.name] = time.perf_counter() - t0
+    if increment is not None:
+        increment.finish(con)
     if not keep_ephemeral:
         drop_ephemeral(con, models)
     return timings

@@ -12,7 +12,8 @@ with seen as (
 select
     o.platform, o.account_id, o.handle, o.display_name, o.url, o.bio,
     o.followers_count, o.following_count, o.posts_count, o.hide_collections, o.opted_out, o.profile_links,
-    s.first_seen, s.last_seen
+    s.first_seen, s.last_seen,
+    o.raw_id as last_raw_id  -- which observation this row is: an incremental build merges new ones by it
 from obs_accounts as o
 join seen as s on s.platform = o.platform and s.account_id = o.account_id and s.last_seen = o.observed_at
 where not (is_suppressed(o.account_id) or is_suppressed(o.handle) or is_suppressed(o.url))

@@ -11,6 +11,7 @@ from (
         coalesce(deleted, false) as deleted,
         min(observed_at) over (partition by exec_id, platform, post_id) as first_seen,
         observed_at as last_seen,
+        raw_id as last_raw_id,  -- which observation this row is: an incremental build merges new ones by it
         row_number() over (partition by exec_id, platform, post_id order by observed_at desc, raw_id desc) as rn
     from obs_posts
     where not is_suppressed(author_account_id)

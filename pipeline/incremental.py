@@ -1,0 +1,249 @@
+"""Incremental builds: when the raw store only grew since the last build, merge the new segments' observations into
+the previous warehouse instead of recomputing every model from every observation.
+
+A build may be incremental when the previous warehouse recorded how it was built (``_build_state``: a fingerprint
+of the model code, the parsers, the program versions and every ``cfg_*`` seed, i.e. the config, the ties registers,
+the manual identity decisions and the suppression list; ``_build_segments``: the cache key of every raw segment it
+loaded) and now the fingerprint is the same and every segment it loaded is still there. Anything else (a parser or
+model change, an edited config or ties register, a merge or split, an erasure, which rewrites segments) gives a full
+build, and ``influence model --full`` asks for one.
+
+An incremental build copies the previous warehouse and runs every model in order as a full build does, except the
+ones below, which update their table in place from what changed upstream; every other model is recomputed from the
+(updated) tables it reads, so its result is exactly a full build's. The updated models keep to that too: the test
+``tests/test_incremental.py`` builds incrementally after new data and compares every table with a full build.
+
+- ``stg_accounts``, ``stg_posts`` (the latest observation of each account / post): the new segments' rows per key,
+  merged with the stored row by the same order (observed_at, then raw id; first_seen the earliest).
+- ``int_engagements``: the new observations aggregated per engagement as ``stg_engagements`` does, merged with the
+  stored row (the first observation's fields, the earliest time, the least depth), and re-joined to people, ties and
+  the executives' own accounts; also every stored engagement whose account now belongs to another person (identity
+  evidence that arrived with the new data) or whose (executive, person) tie changed. If the executives' own accounts
+  changed, it is recomputed whole.
+- ``int_person_weeks``: recomputed for the (executive, person) pairs whose engagements changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from influence import __version__
+
+STATE = "_build_state"
+SEGMENTS = "_build_segments"
+PIPELINE = Path(__file__).parent
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """What a build's result depends on besides the raw segments: code, versions and every ``cfg_*`` seed."""
+    from pipeline.load import parser_version
+
+    h = hashlib.sha256(f"{__version__}|{duckdb.__version__}|{parser_version()}".encode())
+    code = [*sorted((PIPELINE / "models").rglob("*.sql")), *sorted((PIPELINE / "models").rglob("*.py")),
+            PIPELINE / "runner.py", PIPELINE / "incremental.py", PIPELINE / "seeds.py"]
+    for path in code:
+        h.update(path.relative_to(PIPELINE).as_posix().encode())
+        h.update(path.read_bytes())
+    seeds = con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'main' and table_name like 'cfg\\_%' escape '\\' "
+        "order by 1"
+    ).fetchall()
+    for (name,) in seeds:
+        h.update(name.encode())
+        for row in con.execute(f"select * from {name} order by all").fetchall():
+            h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def previous_state(warehouse: Path) -> tuple[str, set[str]] | None:
+    """The fingerprint and segment keys the warehouse at ``warehouse`` was built from, if it recorded them."""
+    if not warehouse.exists():
+        return None
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        names = {n for (n,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+        if not {STATE, SEGMENTS} <= names:
+            return None
+        (fp,) = con.execute(f"select fingerprint from {STATE}").fetchone()
+        keys = {k for (k,) in con.execute(f"select segment_key from {SEGMENTS}").fetchall()}
+        return fp, keys
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def record_state(con: duckdb.DuckDBPyConnection, fp: str, keys: list[str]) -> None:
+    con.execute(f"create or replace table {STATE} as select ? as fingerprint", [fp])
+    con.execute(f"create or replace table {SEGMENTS} (segment_key varchar)")
+    if keys:
+        con.executemany(f"insert into {SEGMENTS} values (?)", [[k] for k in keys])
+
+
+@dataclass
+class Increment:
+    """The state of one incremental build, handed to each model's updater."""
+
+    updated: set[str] = field(default_factory=set)  # models this build updated in place (rather than recomputed)
+    temp: set[str] = field(default_factory=set)  # scratch tables to drop at the end
+    stats: dict[str, int] = field(default_factory=dict)  # what the updaters found (printed with --debug)
+
+    # models whose previous table is kept as _prev_<name> while the new one is built (the updaters compare them)
+    SNAPSHOT = ("int_people", "int_ties", "int_exec_accounts")
+
+    def scratch(self, con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
+        con.execute(f"create or replace temp table {name} as {sql}")
+        self.temp.add(name)
+
+    def finish(self, con: duckdb.DuckDBPyConnection) -> None:
+        for name in sorted(self.temp):
+            con.execute(f"drop table if exists {name}")
+        for name in self.SNAPSHOT:
+            con.execute(f"drop table if exists _prev_{name}")
+
+
+def _sql_reading(model_sql: str, replace: dict[str, str]) -> str:
+    """A model's SQL with the tables it reads renamed (whole words only)."""
+    for old, new in replace.items():
+        model_sql = re.sub(rf"\b{re.escape(old)}\b", new, model_sql)
+    return model_sql
+
+
+def _model_sql(layer: str, name: str) -> str:
+    return (PIPELINE / "models" / layer / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _merge_latest(con: duckdb.DuckDBPyConnection, inc: Increment, table: str, new: str, keys: list[str]) -> None:
+    """Replace the rows of ``table`` whose key has rows in ``new`` (both shaped like ``table``) by the latest of the
+    stored row and the new ones (by last_seen, then last_raw_id), with the earliest first_seen."""
+    k = ", ".join(keys)
+    inc.scratch(con, "_inc_keys", f"select distinct {k} from {new}")
+    inc.scratch(con, "_inc_rows", f"""
+        select * exclude (first_seen), min(first_seen) over (partition by {k}) as first_seen
+        from (select * from {new} union all by name select t.* from {table} as t semi join _inc_keys using ({k}))
+        qualify row_number() over (partition by {k} order by last_seen desc, last_raw_id desc) = 1
+    """)
+    on = " and ".join(f"{table}.{c} = _inc_keys.{c}" for c in keys)
+    con.execute(f"delete from {table} using _inc_keys where {on}")
+    con.execute(f"insert into {table} by name select * from _inc_rows")
+
+
+def update_stg_accounts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    new_rows = _sql_reading(_model_sql("staging", "stg_accounts"), {"obs_accounts": "obs_new_accounts"})
+    inc.scratch(con, "_inc_new_accounts", new_rows)
+    _merge_latest(con, inc, "stg_accounts", "_inc_new_accounts", ["platform", "account_id"])
+    return True
+
+
+def update_stg_posts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    new_rows = _sql_reading(_model_sql("staging", "stg_posts"), {"obs_posts": "obs_new_posts"})
+    inc.scratch(con, "_inc_new_posts", new_rows)
+    _merge_latest(con, inc, "stg_posts", "_inc_new_posts", ["exec_id", "platform", "post_id"])
+    return True
+
+
+def _differs(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(
+        f"select count(*) from ((select * from {name} except all select * from _prev_{name}) "
+        f"union all (select * from _prev_{name} except all select * from {name}))"
+    ).fetchone()[0])
+
+
+# The person an engagement of an account never observed on its own is given (int_engagements.sql).
+_UNSEEN_PERSON = "'p' || substr(md5({p} || ':' || {a}), 1, 15)"
+
+
+def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not {"stg_accounts"} <= inc.updated or _differs(con, "int_exec_accounts"):
+        return False  # an executive's own accounts changed: who counts as an engager changed everywhere
+    # the new observations per engagement, as stg_engagements aggregates them
+    new_rows = _sql_reading(_model_sql("staging", "stg_engagements"), {"obs_engagements": "obs_new_engagements"})
+    inc.scratch(con, "_inc_new_eng", new_rows)
+    # accounts now of another person than their engagements say, and (executive, person) pairs whose tie changed
+    inc.scratch(con, "_inc_repersoned", f"""
+        select n.platform, n.account_id from int_people as n
+        left join _prev_int_people as p using (platform, account_id)
+        where n.person_id <> coalesce(p.person_id, {_UNSEEN_PERSON.format(p='n.platform', a='n.account_id')})
+    """)
+    inc.scratch(con, "_inc_tie_pairs", """
+        select distinct exec_id, person_id from (
+            (select * from int_ties except all select * from _prev_int_ties)
+            union all (select * from _prev_int_ties except all select * from int_ties))
+    """)
+    keys = "select exec_id, platform, engagement_key from _inc_new_eng"
+    inc.stats["repersoned_accounts"] = con.execute("select count(*) from _inc_repersoned").fetchone()[0]
+    inc.stats["tie_pairs"] = con.execute("select count(*) from _inc_tie_pairs").fetchone()[0]
+    if inc.stats["repersoned_accounts"]:
+        keys += """ union select e.exec_id, e.platform, e.engagement_key from int_engagements as e
+            semi join _inc_repersoned as r on r.platform = e.account_platform and r.account_id = e.account_id"""
+    if inc.stats["tie_pairs"]:
+        keys += """ union select e.exec_id, e.platform, e.engagement_key from int_engagements as e
+            semi join _inc_tie_pairs using (exec_id, person_id)"""
+    inc.scratch(con, "_inc_eng_keys", keys)
+    inc.scratch(con, "_inc_old_eng", "select e.* from int_engagements as e semi join _inc_eng_keys using "
+                                     "(exec_id, platform, engagement_key)")
+    # stored and new, merged as one aggregate over all observations would give: the first observation's fields
+    # (on a tie the stored ones: the aggregate's choice among equal times is arbitrary too), the earliest time
+    # the platform gave, the earliest sighting, the least depth
+    first = "(o.engagement_key is null or (n.engagement_key is not null and n.first_seen < o.first_seen))"
+    pick = ",\n".join(f"case when {first} then n.{c} else o.{c} end as {c}"
+                      for c in ("post_id", "account_id", "account_platform", "kind", "via_post_id"))
+    inc.scratch(con, "_inc_stg_eng", f"""
+        with m as (
+            select exec_id, platform, engagement_key,
+                {pick},
+                least(case when n.time_known then n.engaged_at end, case when o.time_known then o.engaged_at end)
+                    as known_at,
+                least(n.first_seen, o.first_seen) as first_seen,
+                least(n.depth, o.depth) as depth
+            from _inc_new_eng as n
+            full join _inc_old_eng as o using (exec_id, platform, engagement_key)
+        )
+        select exec_id, platform, engagement_key, post_id, account_id, account_platform, kind,
+            coalesce(known_at, first_seen) as engaged_at, known_at is not null as time_known, first_seen,
+            cast(null as timestamptz) as last_seen, via_post_id, depth
+        from m
+    """)
+    recomputed = _sql_reading(_model_sql("intermediate", "int_engagements"), {"stg_engagements": "_inc_stg_eng"})
+    inc.scratch(con, "_inc_new_int_eng", recomputed)
+    inc.scratch(con, "_inc_eng_people", "select exec_id, person_id from _inc_old_eng "
+                                        "union select exec_id, person_id from _inc_new_int_eng")
+    con.execute("delete from int_engagements using _inc_eng_keys where int_engagements.exec_id = _inc_eng_keys.exec_id "
+                "and int_engagements.platform = _inc_eng_keys.platform "
+                "and int_engagements.engagement_key = _inc_eng_keys.engagement_key")
+    con.execute("insert into int_engagements by name select * from _inc_new_int_eng")
+    inc.stats["engagements_updated"] = con.execute("select count(*) from _inc_eng_keys").fetchone()[0]
+    return True
+
+
+def update_int_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """Every row of an (executive, person) pair comes from that pair's engagements alone: recompute the pairs whose
+    engagements changed."""
+    if "int_engagements" not in inc.updated:
+        return False
+    inc.scratch(con, "_inc_scope_eng", "select e.* from int_engagements as e semi join _inc_eng_people "
+                                       "using (exec_id, person_id)")
+    recomputed = _sql_reading(_model_sql("intermediate", "int_person_weeks"), {"int_engagements": "_inc_scope_eng"})
+    inc.scratch(con, "_inc_new_pw", recomputed)
+    con.execute("delete from int_person_weeks using _inc_eng_people "
+                "where int_person_weeks.exec_id = _inc_eng_people.exec_id "
+                "and int_person_weeks.person_id = _inc_eng_people.person_id")
+    con.execute("insert into int_person_weeks by name select * from _inc_new_pw")
+    return True
+
+
+UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
+    "stg_accounts": update_stg_accounts,
+    "stg_posts": update_stg_posts,
+    "int_engagements": update_int_engagements,
+    "int_person_weeks": update_int_person_weeks,
+}
