@@ -122,19 +122,44 @@ def _model_sql(layer: str, name: str) -> str:
     return (PIPELINE / "models" / layer / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], dirty: str,
+                 new_sql: str) -> None:
+    """Replace the rows of ``model`` whose ``keys`` are in the table ``dirty`` by the rows of ``new_sql``.
+
+    What changed is left for the updaters downstream: ``_inc_old_<model>`` holds the rows taken out and
+    ``_inc_new_<model>`` the rows put in (both, for a row recomputed unchanged), until the build ends."""
+    using = ", ".join(keys)
+    on = " and ".join(f"{model}.{c} = {dirty}.{c}" for c in keys)
+    inc.scratch(con, f"_inc_old_{model}", f"select t.* from {model} as t semi join {dirty} using ({using})")
+    inc.scratch(con, f"_inc_new_{model}", new_sql)
+    con.execute(f"delete from {model} using {dirty} where {on}")
+    con.execute(f"insert into {model} by name select * from _inc_new_{model}")
+    inc.updated.add(model)
+
+
+def recompute_partitions(con: duckdb.DuckDBPyConnection, inc: Increment, layer: str, model: str, keys: list[str],
+                         dirty: str, scoped: dict[str, str]) -> None:
+    """For a model each of whose rows (keyed by ``keys``) comes from rows of its inputs with the same key values:
+    recompute the keys listed in ``dirty`` with the model's own SQL, each input in ``scoped`` (table -> the column
+    list of a USING clause matching ``dirty``'s columns) cut down to those keys."""
+    replace = {}
+    for table, using in scoped.items():
+        inc.scratch(con, f"_inc_scope_{table}", f"select t.* from {table} as t semi join {dirty} using ({using})")
+        replace[table] = f"_inc_scope_{table}"
+    replace_rows(con, inc, model, keys, dirty, _sql_reading(_model_sql(layer, model), replace))
+
+
 def _merge_latest(con: duckdb.DuckDBPyConnection, inc: Increment, table: str, new: str, keys: list[str]) -> None:
     """Replace the rows of ``table`` whose key has rows in ``new`` (both shaped like ``table``) by the latest of the
     stored row and the new ones (by last_seen, then last_raw_id), with the earliest first_seen."""
     k = ", ".join(keys)
-    inc.scratch(con, "_inc_keys", f"select distinct {k} from {new}")
-    inc.scratch(con, "_inc_rows", f"""
+    inc.scratch(con, f"_inc_keys_{table}", f"select distinct {k} from {new}")
+    replace_rows(con, inc, table, keys, f"_inc_keys_{table}", f"""
         select * exclude (first_seen), min(first_seen) over (partition by {k}) as first_seen
-        from (select * from {new} union all by name select t.* from {table} as t semi join _inc_keys using ({k}))
+        from (select * from {new} union all by name
+              select t.* from {table} as t semi join _inc_keys_{table} using ({k}))
         qualify row_number() over (partition by {k} order by last_seen desc, last_raw_id desc) = 1
     """)
-    on = " and ".join(f"{table}.{c} = _inc_keys.{c}" for c in keys)
-    con.execute(f"delete from {table} using _inc_keys where {on}")
-    con.execute(f"insert into {table} by name select * from _inc_rows")
 
 
 def update_stg_accounts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
@@ -190,7 +215,7 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
             semi join _inc_tie_pairs using (exec_id, person_id)"""
     inc.scratch(con, "_inc_eng_keys", keys)
     inc.scratch(con, "_inc_old_eng", "select e.* from int_engagements as e semi join _inc_eng_keys using "
-                                     "(exec_id, platform, engagement_key)")
+                                     "(exec_id, platform, engagement_key)")  # (replace_rows keeps them again below)
     # stored and new, merged as one aggregate over all observations would give: the first observation's fields
     # (on a tie the stored ones: the aggregate's choice among equal times is arbitrary too), the earliest time
     # the platform gave, the earliest sighting, the least depth
@@ -214,13 +239,7 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
         from m
     """)
     recomputed = _sql_reading(_model_sql("intermediate", "int_engagements"), {"stg_engagements": "_inc_stg_eng"})
-    inc.scratch(con, "_inc_new_int_eng", recomputed)
-    inc.scratch(con, "_inc_eng_people", "select exec_id, person_id from _inc_old_eng "
-                                        "union select exec_id, person_id from _inc_new_int_eng")
-    con.execute("delete from int_engagements using _inc_eng_keys where int_engagements.exec_id = _inc_eng_keys.exec_id "
-                "and int_engagements.platform = _inc_eng_keys.platform "
-                "and int_engagements.engagement_key = _inc_eng_keys.engagement_key")
-    con.execute("insert into int_engagements by name select * from _inc_new_int_eng")
+    replace_rows(con, inc, "int_engagements", ["exec_id", "platform", "engagement_key"], "_inc_eng_keys", recomputed)
     inc.stats["engagements_updated"] = con.execute("select count(*) from _inc_eng_keys").fetchone()[0]
     return True
 
@@ -230,14 +249,10 @@ def update_int_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
     engagements changed."""
     if "int_engagements" not in inc.updated:
         return False
-    inc.scratch(con, "_inc_scope_eng", "select e.* from int_engagements as e semi join _inc_eng_people "
-                                       "using (exec_id, person_id)")
-    recomputed = _sql_reading(_model_sql("intermediate", "int_person_weeks"), {"int_engagements": "_inc_scope_eng"})
-    inc.scratch(con, "_inc_new_pw", recomputed)
-    con.execute("delete from int_person_weeks using _inc_eng_people "
-                "where int_person_weeks.exec_id = _inc_eng_people.exec_id "
-                "and int_person_weeks.person_id = _inc_eng_people.person_id")
-    con.execute("insert into int_person_weeks by name select * from _inc_new_pw")
+    inc.scratch(con, "_inc_eng_people", "select exec_id, person_id from _inc_old_int_engagements "
+                                        "union select exec_id, person_id from _inc_new_int_engagements")
+    recompute_partitions(con, inc, "intermediate", "int_person_weeks", ["exec_id", "person_id"], "_inc_eng_people",
+                         {"int_engagements": "exec_id, person_id"})
     return True
 
 
