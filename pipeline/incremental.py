@@ -187,8 +187,28 @@ def _differs(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 _UNSEEN_PERSON = "'p' || substr(md5({p} || ':' || {a}), 1, 15)"
 
 
+def exec_accounts_changed(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """Whether the executives' own accounts changed (a Bluesky handle seen as its DID for the first time): then who
+    is an engager and which posts are the executive's changed everywhere, and the models that depend on it are
+    recomputed in full."""
+    if "exec_accounts_changed" not in inc.stats:
+        inc.stats["exec_accounts_changed"] = int(_differs(con, "int_exec_accounts"))
+    return bool(inc.stats["exec_accounts_changed"])
+
+
+def update_int_own_posts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """A post's row comes from its stg_posts row alone (and the executives' accounts): recompute changed posts."""
+    if "stg_posts" not in inc.updated or exec_accounts_changed(con, inc):
+        return False
+    inc.scratch(con, "_inc_posts_dirty", "select exec_id, platform, post_id from _inc_old_stg_posts "
+                                         "union select exec_id, platform, post_id from _inc_new_stg_posts")
+    recompute_partitions(con, inc, "intermediate", "int_own_posts", ["exec_id", "platform", "post_id"],
+                         "_inc_posts_dirty", {"stg_posts": "exec_id, platform, post_id"})
+    return True
+
+
 def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    if not {"stg_accounts"} <= inc.updated or _differs(con, "int_exec_accounts"):
+    if "stg_accounts" not in inc.updated or exec_accounts_changed(con, inc):
         return False  # an executive's own accounts changed: who counts as an engager changed everywhere
     # the new observations per engagement, as stg_engagements aggregates them
     new_rows = _sql_reading(_model_sql("staging", "stg_engagements"), {"obs_engagements": "obs_new_engagements"})
@@ -259,6 +279,7 @@ def update_int_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
 UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "stg_accounts": update_stg_accounts,
     "stg_posts": update_stg_posts,
+    "int_own_posts": update_int_own_posts,
     "int_engagements": update_int_engagements,
     "int_person_weeks": update_int_person_weeks,
 }
