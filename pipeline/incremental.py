@@ -96,19 +96,23 @@ class Increment:
     updated: set[str] = field(default_factory=set)  # models this build updated in place (rather than recomputed)
     temp: set[str] = field(default_factory=set)  # scratch tables to drop at the end
     stats: dict[str, int] = field(default_factory=dict)  # what the updaters found (printed with --debug)
+    replaced: dict[str, list[str]] = field(default_factory=dict)  # model -> the key its rows were replaced by
 
     # models whose previous table is kept as _prev_<name> while the new one is built (the updaters compare them)
-    SNAPSHOT = ("int_people", "int_ties", "int_exec_accounts")
+    SNAPSHOT = ("int_people", "int_ties", "int_exec_accounts", "int_identity_groups", "int_exec_people")
 
     def scratch(self, con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
         con.execute(f"create or replace temp table {name} as {sql}")
         self.temp.add(name)
 
     def finish(self, con: duckdb.DuckDBPyConnection) -> None:
+        prev = [f"_prev_{name}" for name in self.SNAPSHOT]
+        for (view,) in con.execute("select view_name from duckdb_views() where view_name in ?", [prev]).fetchall():
+            con.execute(f"drop view {view}")  # views over the scratch tables, first
         for name in sorted(self.temp):
             con.execute(f"drop table if exists {name}")
-        for name in self.SNAPSHOT:
-            con.execute(f"drop table if exists _prev_{name}")
+        for (table,) in con.execute("select table_name from duckdb_tables() where table_name in ?", [prev]).fetchall():
+            con.execute(f"drop table {table}")
 
 
 def _sql_reading(model_sql: str, replace: dict[str, str]) -> str:
@@ -135,6 +139,7 @@ def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, key
     con.execute(f"delete from {model} using {dirty} where {on}")
     con.execute(f"insert into {model} by name select * from _inc_new_{model}")
     inc.updated.add(model)
+    inc.replaced[model] = keys
 
 
 def recompute_partitions(con: duckdb.DuckDBPyConnection, inc: Increment, layer: str, model: str, keys: list[str],
@@ -207,6 +212,99 @@ def update_int_own_posts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool
     return True
 
 
+def update_int_people(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """An account's person comes from its stg_accounts row and its identity group: recompute the accounts whose
+    row or group changed. The table as it was stays readable as ``_prev_int_people`` (a view), like the tables
+    recomputed in full."""
+    if "stg_accounts" not in inc.updated:
+        return False
+    inc.scratch(con, "_inc_accounts_dirty", """
+        select platform, account_id from _inc_old_stg_accounts
+        union select platform, account_id from _inc_new_stg_accounts
+        union select platform, account_id from (
+            (select * from int_identity_groups except all select * from _prev_int_identity_groups)
+            union all (select * from _prev_int_identity_groups except all select * from int_identity_groups))
+    """)
+    recompute_partitions(con, inc, "intermediate", "int_people", ["platform", "account_id"], "_inc_accounts_dirty",
+                         {"stg_accounts": "platform, account_id", "int_identity_groups": "platform, account_id"})
+    con.execute("""create or replace temp view _prev_int_people as
+        select * from int_people anti join _inc_accounts_dirty using (platform, account_id)
+        union all select * from _inc_old_int_people""")
+    return True
+
+
+def _accounts_changed(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """``_inc_accounts_changed``: accounts whose stg_accounts or int_people row changed (False: not known)."""
+    if not {"stg_accounts", "int_people"} <= inc.updated:
+        return False
+    if "_inc_accounts_changed" not in inc.temp:
+        inc.scratch(con, "_inc_accounts_changed", """
+            select platform, account_id from _inc_accounts_dirty
+            union select platform, account_id from _inc_old_int_people
+            union select platform, account_id from _inc_new_int_people
+        """)
+    return True
+
+
+def update_accounts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not _accounts_changed(con, inc):
+        return False
+    recompute_partitions(con, inc, "marts", "accounts", ["platform", "account_id"], "_inc_accounts_changed",
+                         {"stg_accounts": "platform, account_id", "int_people": "platform, account_id"})
+    return True
+
+
+def update_identity_evidence(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not _accounts_changed(con, inc):
+        return False
+    recompute_partitions(con, inc, "marts", "identity_evidence", ["platform", "account_id"], "_inc_accounts_changed",
+                         {"int_people": "platform, account_id"})
+    return True
+
+
+def update_people(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """A person's row comes from their accounts: recompute the people any changed account belongs or belonged to."""
+    if not _accounts_changed(con, inc):
+        return False
+    inc.scratch(con, "_inc_people_dirty", """
+        select person_id from _inc_old_int_people union select person_id from _inc_new_int_people
+        union select p.person_id from int_people as p semi join _inc_accounts_changed using (platform, account_id)
+    """)
+    recompute_partitions(con, inc, "marts", "people", ["person_id"], "_inc_people_dirty", {"int_people": "person_id"})
+    return True
+
+
+def update_stg_post_observations(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """One row per post and observation time, the largest counts seen then: the new observations' rows, merged with
+    a stored row of the same time if there is one."""
+    new_rows = _sql_reading(_model_sql("staging", "stg_post_observations"), {"obs_posts": "obs_new_posts"})
+    inc.scratch(con, "_inc_new_obs", new_rows)
+    keys = ["exec_id", "platform", "post_id", "observed_at"]
+    inc.scratch(con, "_inc_obs_keys", f"select distinct {', '.join(keys)} from _inc_new_obs")
+    replace_rows(con, inc, "stg_post_observations", keys, "_inc_obs_keys", f"""
+        select {', '.join(keys)}, max(like_count) as like_count, max(repost_count) as repost_count,
+            max(reply_count) as reply_count, max(quote_count) as quote_count
+        from (select * from _inc_new_obs union all by name
+              select t.* from stg_post_observations as t semi join _inc_obs_keys using ({', '.join(keys)}))
+        group by all
+    """)
+    return True
+
+
+def update_post_observations(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not {"stg_post_observations", "int_own_posts"} <= inc.updated:
+        return False
+    inc.scratch(con, "_inc_obs_posts", """
+        select exec_id, platform, post_id from _inc_obs_keys
+        union select exec_id, platform, post_id from _inc_old_int_own_posts
+        union select exec_id, platform, post_id from _inc_new_int_own_posts
+    """)
+    recompute_partitions(con, inc, "marts", "post_observations", ["exec_id", "platform", "post_id"], "_inc_obs_posts",
+                         {"stg_post_observations": "exec_id, platform, post_id",
+                          "int_own_posts": "exec_id, platform, post_id"})
+    return True
+
+
 def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     if "stg_accounts" not in inc.updated or exec_accounts_changed(con, inc):
         return False  # an executive's own accounts changed: who counts as an engager changed everywhere
@@ -214,8 +312,9 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
     new_rows = _sql_reading(_model_sql("staging", "stg_engagements"), {"obs_engagements": "obs_new_engagements"})
     inc.scratch(con, "_inc_new_eng", new_rows)
     # accounts now of another person than their engagements say, and (executive, person) pairs whose tie changed
+    people = "_inc_new_int_people" if "int_people" in inc.updated else "int_people"  # (only changed rows can)
     inc.scratch(con, "_inc_repersoned", f"""
-        select n.platform, n.account_id from int_people as n
+        select n.platform, n.account_id from {people} as n
         left join _prev_int_people as p using (platform, account_id)
         where n.person_id <> coalesce(p.person_id, {_UNSEEN_PERSON.format(p='n.platform', a='n.account_id')})
     """)
@@ -279,6 +378,12 @@ def update_int_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
 UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "stg_accounts": update_stg_accounts,
     "stg_posts": update_stg_posts,
+    "stg_post_observations": update_stg_post_observations,
+    "int_people": update_int_people,
+    "accounts": update_accounts,
+    "identity_evidence": update_identity_evidence,
+    "people": update_people,
+    "post_observations": update_post_observations,
     "int_own_posts": update_int_own_posts,
     "int_engagements": update_int_engagements,
     "int_person_weeks": update_int_person_weeks,

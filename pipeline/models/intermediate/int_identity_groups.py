@@ -29,7 +29,13 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
         "select platform_a || ':' || account_a, platform_b || ':' || account_b, evidence, 'rule' "
         "from int_identity_edges"
     ).fetchall()
-    known = {k for (k,) in con.execute("select platform || ':' || account_id from stg_accounts").fetchall()}
+    # the accounts named by a manual decision that have been seen (only those are looked up: not every account)
+    known = {k for (k,) in con.execute(
+        "select a.platform || ':' || a.account_id from stg_accounts as a "
+        "semi join (select platform_a as p, account_a as x from cfg_identity_decisions "
+        "           union select platform_b, account_b from cfg_identity_decisions) as d "
+        "on a.platform = d.p and a.account_id = d.x"
+    ).fetchall()}
     decisions = con.execute(
         "select action, platform_a || ':' || account_a, platform_b || ':' || account_b, decided_by, decided_at, "
         "coalesce(note, '') from cfg_identity_decisions order by id"
