@@ -185,7 +185,7 @@ def _differs(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute(
         f"select count(*) from ((select * from {name} except all select * from _prev_{name}) "
         f"union all (select * from _prev_{name} except all select * from {name}))"
-    ).fetchone()[0])
+    ).fetchall()[0][0])
 
 
 # The person an engagement of an account never observed on its own is given (int_engagements.sql).
@@ -324,8 +324,8 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
             union all (select * from _prev_int_ties except all select * from int_ties))
     """)
     keys = "select exec_id, platform, engagement_key from _inc_new_eng"
-    inc.stats["repersoned_accounts"] = con.execute("select count(*) from _inc_repersoned").fetchone()[0]
-    inc.stats["tie_pairs"] = con.execute("select count(*) from _inc_tie_pairs").fetchone()[0]
+    inc.stats["repersoned_accounts"] = con.execute("select count(*) from _inc_repersoned").fetchall()[0][0]
+    inc.stats["tie_pairs"] = con.execute("select count(*) from _inc_tie_pairs").fetchall()[0][0]
     if inc.stats["repersoned_accounts"]:
         keys += """ union select e.exec_id, e.platform, e.engagement_key from int_engagements as e
             semi join _inc_repersoned as r on r.platform = e.account_platform and r.account_id = e.account_id"""
@@ -359,7 +359,7 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
     """)
     recomputed = _sql_reading(_model_sql("intermediate", "int_engagements"), {"stg_engagements": "_inc_stg_eng"})
     replace_rows(con, inc, "int_engagements", ["exec_id", "platform", "engagement_key"], "_inc_eng_keys", recomputed)
-    inc.stats["engagements_updated"] = con.execute("select count(*) from _inc_eng_keys").fetchone()[0]
+    inc.stats["engagements_updated"] = con.execute("select count(*) from _inc_eng_keys").fetchall()[0][0]
     return True
 
 

@@ -46,6 +46,7 @@ class Model:
     grain: list[str]
     sql: str | None = None
     build: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], None] | None = None
+    update: Callable[[duckdb.DuckDBPyConnection, Any], bool] | None = None  # a Python model's incremental update
     depends: set[str] = field(default_factory=set)
     view: bool = False
     ephemeral: bool = False  # a view for the build only (see the module docstring)
@@ -70,7 +71,8 @@ def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
             mod = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = mod  # importable by name, e.g. by worker processes unpickling its functions
             spec.loader.exec_module(mod)
-            models.append(Model(path.stem, layer, path, list(mod.GRAIN), build=mod.build, depends=set(mod.DEPENDS)))
+            models.append(Model(path.stem, layer, path, list(mod.GRAIN), build=mod.build, depends=set(mod.DEPENDS),
+                                update=getattr(mod, "update", None)))
     names = {m.name for m in models}
     for m in models:
         if m.sql is not None:
@@ -133,7 +135,7 @@ def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_
     for model in models:
         t0 = time.perf_counter()
         try:
-            updater = UPDATERS.get(model.name) if increment is not None else None
+            updater = (UPDATERS.get(model.name) or model.update) if increment is not None else None
             if updater is not None and increment is not None and updater(con, increment):
                 increment.updated.add(model.name)
             else:

@@ -22,6 +22,9 @@ from influence.demo import load_demo
 from pipeline.build import build_warehouse
 
 SKIP = {"build_info", "_build_state", "_build_segments"}
+# the models every update below is expected to update in place rather than recompute
+UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
+           "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "sphere_members"}
 
 
 def differences(a: Path, b: Path) -> list[str]:
@@ -104,8 +107,7 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
     result = build_warehouse(config, data_dir)
     assert result.full_because is None, result.full_because
     assert result.load.parsed_now == len(chosen)  # the build without them forgot their parses
-    assert {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
-            "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations"} <= result.updated
+    assert result.updated >= UPDATED
     assert differences(result.path, reference) == []
     con = duckdb.connect(str(result.path), read_only=True)
     try:

@@ -124,12 +124,9 @@ def _communities_of(args: tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndar
     return communities(*args)
 
 
-def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
-    for name, sql in PREP:
-        con.execute(f"create or replace temp table {name} as {sql}")
-    edges = con.sql(f"select * from ({EDGES_SQL}) order by exec_id, u, v").to_arrow_table()
-    core = con.sql("select exec_id, person_id from _sph_core order by exec_id, person_id").to_arrow_table()
-
+def _communities_table(core: pa.Table, edges: pa.Table) -> pa.Table:
+    """Leiden communities of every executive's graph: ``core`` (exec_id, person_id) ordered by both, ``edges``
+    (exec_id, u, v, w) ordered by exec_id, u, v; returns (exec_id, person_id, community)."""
     core_exec = core.column("exec_id").to_numpy(zero_copy_only=False)
     core_person = core.column("person_id").to_numpy(zero_copy_only=False)
     e_exec = edges.column("exec_id").to_numpy(zero_copy_only=False)
@@ -153,15 +150,121 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
         out_comm = [done[i] for i in range(len(jobs))]
     else:
         out_comm = [_communities_of(j) for j in jobs]
-    raw = pa.table({
+    return pa.table({
         "exec_id": pa.array(np.concatenate([np.full(len(p), x, dtype=object) for x, p in zip(out_exec, out_person, strict=True)])
                             if out_exec else [], type=pa.string()),
         "person_id": pa.array(np.concatenate(out_person) if out_person else [], type=pa.string()),
         "community": pa.array(np.concatenate(out_comm) if out_comm else [], type=pa.int64()),
     })
-    con.register("_sph_raw", raw)
+
+
+# What an incremental build (pipeline/incremental.py) needs to update the spheres without re-reading every
+# engagement, kept in the warehouse by every build: each engager's count of distinct posts (two or more: a node),
+# the one post of each one-time engager, each post's linked engagers, the weighted edges, the nodes' communities.
+STATE = {
+    "_sphere_people": "select exec_id, person_id, count(*) as posts from _sph_eng group by all",
+    "_sphere_single": """select e.exec_id, e.person_id, e.platform, e.post_id from _sph_eng as e
+                         anti join _sph_core as c using (exec_id, person_id)""",
+    "_sphere_linked": "select * from _sph_linked",
+    "_sphere_edges": "select * from _sph_edges",
+    "_sphere_core": "select * from _sph_core_members",
+}
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
+    for name, sql in PREP:
+        con.execute(f"create or replace temp table {name} as {sql}")
+    con.execute(f"create or replace temp table _sph_edges as {EDGES_SQL}")
+    edges = con.sql("select * from _sph_edges order by exec_id, u, v").to_arrow_table()
+    core = con.sql("select exec_id, person_id from _sph_core order by exec_id, person_id").to_arrow_table()
+    con.register("_sph_raw", _communities_table(core, edges))
     con.execute("create or replace temp table _sph_core_members as select * from _sph_raw")
     con.unregister("_sph_raw")
     con.execute(f"create or replace table sphere_members as {MEMBERS_SQL}")
-    for t in ("_sph_eng", "_sph_core", "_sph_linked", "_sph_core_members"):
+    for name, sql in STATE.items():
+        con.execute(f"create or replace table {name} as {sql}")
+    for t in ("_sph_eng", "_sph_core", "_sph_linked", "_sph_edges", "_sph_core_members"):
         con.execute(f"drop table if exists {t}")
+
+
+def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
+    """An incremental build's update (pipeline/incremental.py): from the engagements that changed, the engagers
+    whose count of posts changed, the posts whose linked engagers may have changed, the edges that changed; then
+    Leiden again, from scratch and with the same seed, for every executive whose graph changed (so the spheres are
+    exactly a full build's), and their members."""
+    from pipeline.incremental import replace_rows
+
+    have = {n for (n,) in con.execute("select table_name from duckdb_tables() where table_name like '\\_sphere\\_%' "
+                                      "escape '\\'").fetchall()}
+    if "int_engagements" not in inc.updated or not set(STATE) <= have:
+        return False
+    if con.execute("select count(*) from ((select * from int_exec_people except all select * from _prev_int_exec_people) "
+                   "union all (select * from _prev_int_exec_people except all select * from int_exec_people))"
+                   ).fetchall()[0][0]:
+        return False  # an executive's own person changed: who is an engager changed
+    changed = "(select * from _inc_old_int_engagements union all select * from _inc_new_int_engagements)"
+    inc.scratch(con, "_sph_p", f"select distinct exec_id, person_id from {changed} "
+                               "anti join int_exec_people using (exec_id, person_id)")
+    # the engagers of those people, as ENGAGERS_SQL gives them
+    inc.scratch(con, "_sph_p_eng", """
+        select distinct e.exec_id, e.platform, e.post_id, e.person_id
+        from int_engagements as e semi join _sph_p using (exec_id, person_id)""")
+    replace_rows(con, inc, "_sphere_people", ["exec_id", "person_id"], "_sph_p",
+                 "select exec_id, person_id, count(*) as posts from _sph_p_eng group by all")
+    replace_rows(con, inc, "_sphere_single", ["exec_id", "person_id"], "_sph_p", """
+        select e.exec_id, e.person_id, e.platform, e.post_id from _sph_p_eng as e
+        semi join (select exec_id, person_id from _sph_p_eng group by all having count(*) = 1)
+            using (exec_id, person_id)""")
+    # people who became a node or stopped being one: every post they engaged may link them or not
+    inc.scratch(con, "_sph_flipped", """
+        select exec_id, person_id from (
+            select exec_id, person_id from _inc_old__sphere_people where posts >= 2
+            union all select exec_id, person_id from _inc_new__sphere_people where posts >= 2)
+        group by all having count(*) = 1""")
+    inc.scratch(con, "_sph_posts", f"""
+        select distinct exec_id, platform, post_id from {changed}
+        union select e.exec_id, e.platform, e.post_id from _sph_p_eng as e semi join _sph_flipped using (exec_id, person_id)""")
+    # those posts' linked engagers, as LINKED_SQL chooses them
+    inc.scratch(con, "_sph_d_eng", """
+        select distinct e.exec_id, e.platform, e.post_id, e.person_id
+        from int_engagements as e semi join _sph_posts using (exec_id, platform, post_id)
+        anti join int_exec_people as x using (exec_id, person_id)""")
+    inc.scratch(con, "_sph_d_core", "select exec_id, person_id from _sphere_people where posts >= 2")
+    linked = LINKED_SQL.replace("_sph_eng", "_sph_d_eng").replace("_sph_core", "_sph_d_core")
+    replace_rows(con, inc, "_sphere_linked", ["exec_id", "platform", "post_id"], "_sph_posts", linked)
+    # each post adds 1 to the weight of every pair of its linked engagers: the difference, pair by pair
+    pairs = """select a.exec_id, a.person_id as u, b.person_id as v, count(*) as n from {t} as a
+               join {t} as b using (exec_id, platform, post_id) where a.person_id < b.person_id group by all"""
+    inc.scratch(con, "_sph_delta", f"""
+        select exec_id, u, v, sum(n) as delta from (
+            {pairs.format(t='_inc_new__sphere_linked')}
+            union all select exec_id, u, v, -n from ({pairs.format(t='_inc_old__sphere_linked')}))
+        group by all having sum(n) <> 0""")
+    replace_rows(con, inc, "_sphere_edges", ["exec_id", "u", "v"], "_sph_delta", """
+        select d.exec_id, d.u, d.v, coalesce(e.w, 0) + d.delta as w
+        from _sph_delta as d left join _sphere_edges as e using (exec_id, u, v)
+        where coalesce(e.w, 0) + d.delta > 0""")
+    # Leiden again for the executives whose graph changed (nodes or edges); members again for those and for every
+    # executive with a changed one-time engager or linked post (a post's vote can change without any edge)
+    inc.scratch(con, "_sph_x", "select distinct exec_id from _sph_delta union select distinct exec_id from _sph_flipped")
+    inc.scratch(con, "_sph_m", "select exec_id from _sph_x union select exec_id from _sph_p "
+                               "union select exec_id from _sph_posts")
+    inc.stats["sphere_graphs_changed"] = con.execute("select count(*) from _sph_x").fetchall()[0][0]
+    edges = con.sql("select e.* from _sphere_edges as e semi join _sph_x using (exec_id) "
+                    "order by exec_id, u, v").to_arrow_table()
+    core = con.sql("select exec_id, person_id from _sphere_people semi join _sph_x using (exec_id) "
+                   "where posts >= 2 order by exec_id, person_id").to_arrow_table()
+    con.register("_sph_raw", _communities_table(core, edges))
+    replace_rows(con, inc, "_sphere_core", ["exec_id"], "_sph_x", "select * from _sph_raw")
+    con.unregister("_sph_raw")
+    # the members of the executives whose graph changed, by MEMBERS_SQL over their part of the state
+    scoped = {
+        "_sph_eng": "select exec_id, platform, post_id, person_id from _sphere_single",
+        "_sph_core": "select exec_id, person_id from _sphere_people where posts >= 2",
+        "_sph_linked": "select * from _sphere_linked",
+        "_sph_core_members": "select * from _sphere_core",
+    }
+    for name, sql in scoped.items():
+        inc.scratch(con, name, f"select * from ({sql}) semi join _sph_m using (exec_id)")
+    replace_rows(con, inc, "sphere_members", ["exec_id"], "_sph_m", MEMBERS_SQL)
+    return True
