@@ -127,14 +127,16 @@ def _model_sql(layer: str, name: str) -> str:
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], dirty: str,
-                 new_sql: str) -> None:
+                 new_sql: str, *, old: str | None = None) -> None:
     """Replace the rows of ``model`` whose ``keys`` are in the table ``dirty`` by the rows of ``new_sql``.
 
     What changed is left for the updaters downstream: ``_inc_old_<model>`` holds the rows taken out and
     ``_inc_new_<model>`` the rows put in (both, for a row recomputed unchanged), until the build ends."""
     using = ", ".join(keys)
     on = " and ".join(f"{model}.{c} = {dirty}.{c}" for c in keys)
-    inc.scratch(con, f"_inc_old_{model}", f"select t.* from {model} as t semi join {dirty} using ({using})")
+    # (``old``: a scratch table the caller already took those rows into: a second pass over a big model saved)
+    inc.scratch(con, f"_inc_old_{model}", f"select * from {old}" if old else
+                f"select t.* from {model} as t semi join {dirty} using ({using})")
     inc.scratch(con, f"_inc_new_{model}", new_sql)
     con.execute(f"delete from {model} using {dirty} where {on}")
     con.execute(f"insert into {model} by name select * from _inc_new_{model}")
@@ -274,6 +276,22 @@ def update_people(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     return True
 
 
+def update_int_person_features(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """A person's features come from their accounts and their posts: recompute the people whose accounts changed
+    (or changed person) and the authors of changed posts."""
+    if not {"stg_accounts", "int_people", "stg_posts"} <= inc.updated:
+        return False
+    inc.scratch(con, "_inc_feature_people", """
+        select person_id from _inc_old_int_people union select person_id from _inc_new_int_people
+        union select p.person_id from (select platform, author_account_id from _inc_old_stg_posts
+                                       union select platform, author_account_id from _inc_new_stg_posts) as s
+            join int_people as p on p.platform = s.platform and p.account_id = s.author_account_id
+    """)
+    recompute_partitions(con, inc, "intermediate", "int_person_features", ["person_id"], "_inc_feature_people",
+                         {"int_people": "person_id"})
+    return True
+
+
 def update_stg_post_observations(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     """One row per post and observation time, the largest counts seen then: the new observations' rows, merged with
     a stored row of the same time if there is one."""
@@ -334,7 +352,7 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
             semi join _inc_tie_pairs using (exec_id, person_id)"""
     inc.scratch(con, "_inc_eng_keys", keys)
     inc.scratch(con, "_inc_old_eng", "select e.* from int_engagements as e semi join _inc_eng_keys using "
-                                     "(exec_id, platform, engagement_key)")  # (replace_rows keeps them again below)
+                                     "(exec_id, platform, engagement_key)")
     # stored and new, merged as one aggregate over all observations would give: the first observation's fields
     # (on a tie the stored ones: the aggregate's choice among equal times is arbitrary too), the earliest time
     # the platform gave, the earliest sighting, the least depth
@@ -358,7 +376,8 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
         from m
     """)
     recomputed = _sql_reading(_model_sql("intermediate", "int_engagements"), {"stg_engagements": "_inc_stg_eng"})
-    replace_rows(con, inc, "int_engagements", ["exec_id", "platform", "engagement_key"], "_inc_eng_keys", recomputed)
+    replace_rows(con, inc, "int_engagements", ["exec_id", "platform", "engagement_key"], "_inc_eng_keys", recomputed,
+                 old="_inc_old_eng")
     inc.stats["engagements_updated"] = con.execute("select count(*) from _inc_eng_keys").fetchall()[0][0]
     return True
 
@@ -380,6 +399,7 @@ UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "stg_posts": update_stg_posts,
     "stg_post_observations": update_stg_post_observations,
     "int_people": update_int_people,
+    "int_person_features": update_int_person_features,
     "accounts": update_accounts,
     "identity_evidence": update_identity_evidence,
     "people": update_people,

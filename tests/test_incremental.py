@@ -24,7 +24,8 @@ from pipeline.build import build_warehouse
 SKIP = {"build_info", "_build_state", "_build_segments"}
 # the models every update below is expected to update in place rather than recompute
 UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
-           "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "sphere_members"}
+           "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "sphere_members",
+           "int_person_features"}
 
 
 def differences(a: Path, b: Path) -> list[str]:

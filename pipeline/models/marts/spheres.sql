@@ -11,25 +11,9 @@ with members as (
     join (select exec_id, person_id, ring, first_week from int_person_weeks where week = first_week) as r
         using (exec_id, person_id)
 ),
-features as (  -- (person, feature): bio words, instance domains, hashtags they used in replies and quotes
-    select p.person_id, 'bio' as source, w as feature
-    from int_people as p
-    join stg_accounts as a using (platform, account_id),
-        unnest(regexp_extract_all(lower(coalesce(a.bio, '')), '[[:alpha:]][[:alpha:]]{3,}')) as t(w)
-    where w not in ('with', 'that', 'this', 'from', 'have', 'about', 'they', 'their', 'what', 'your', 'notes',
-                    'here', 'also', 'into', 'more', 'some', 'them', 'were', 'will', 'when', 'where', 'just', 'https')
-    union all
-    select p.person_id, 'instance', split_part(p.account_id, '@', 2)
-    from int_people as p where p.platform = 'mastodon' and p.account_id like '%@%'
-    union all
-    select p.person_id, 'hashtag', '#' || tag
-    from stg_posts as s
-    join int_people as p on p.platform = s.platform and p.account_id = s.author_account_id,
-        unnest(s.tags) as u(tag)
-),
 member_features as (  -- a person is in one sphere per executive, so no person is counted twice below
     select m.exec_id, m.sphere_id, f.source, f.feature, count(*) as n_in
-    from members as m join (select distinct person_id, source, feature from features) as f using (person_id)
+    from members as m join int_person_features as f using (person_id)
     group by all
 ),
 sizes as (select exec_id, sphere_id, count(*) as people from members group by all),
