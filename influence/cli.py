@@ -208,8 +208,11 @@ def cmd_model(args: argparse.Namespace, config: Config | None = None) -> int:
         out.print("  incremental: the last build updated with the new raw segments" if result.full_because is None
                   else f"  full build: {result.full_because}")
         if _opt(args, "debug"):
-            slowest = sorted(result.timings.items(), key=lambda kv: -kv[1])[:10]
+            slowest = sorted(result.timings.items(), key=lambda kv: -kv[1])[:15]
             out.print("  slowest models: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in slowest))
+            if result.full_because is None:
+                out.print(f"  updated in place: {', '.join(sorted(result.updated))}; "
+                          + ", ".join(f"{k} {v}" for k, v in sorted(result.stats.items())))
     if result.load.errors:
         err.print(f"[yellow]{result.load.errors} raw records could not be parsed; they are kept in the raw store and "
                   f"listed in the warehouse table load_errors (query it with SQL to see each URL and error)[/]")
