@@ -104,7 +104,8 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
     result = build_warehouse(config, data_dir)
     assert result.full_because is None, result.full_because
     assert result.load.parsed_now == len(chosen)  # the build without them forgot their parses
-    assert {"stg_accounts", "stg_posts", "int_engagements", "int_person_weeks"} <= result.updated
+    assert {"stg_accounts", "stg_posts", "int_engagements", "int_person_weeks", "int_diffusion_edges",
+            "int_diffusion_tree", "chains"} <= result.updated
     assert differences(result.path, reference) == []
     con = duckdb.connect(str(result.path), read_only=True)
     try:
