@@ -32,21 +32,32 @@ def update_int_diffusion_edges(con: duckdb.DuckDBPyConnection, inc: Increment) -
     """A node's row comes from the engagements and posts with that node id (and their authors' people)."""
     if not {"int_engagements", "stg_posts"} <= inc.updated:
         return False
-    # authors now of another person (or of none, or newly of one): their posts' person_id changes
-    inc.scratch(con, "_inc_dif_repersoned", """
-        select platform, account_id from int_people as n
-        full join _prev_int_people as p using (platform, account_id)
-        where n.person_id is distinct from p.person_id
-    """)
-    inc.scratch(con, "_inc_dif_nodes", f"""
+    # authors now of another person, or of one at all: their posts' person_id changes. The int_engagements update
+    # found the accounts whose person changed (a new one: from the person it would have had unseen); new accounts
+    # are those new in stg_accounts (accounts are never dropped but by a full build)
+    if {"_inc_repersoned", "_inc_old_stg_accounts", "_inc_new_stg_accounts"} <= inc.temp:
+        inc.scratch(con, "_inc_dif_repersoned", """
+            select platform, account_id from _inc_repersoned
+            union (select platform, account_id from _inc_new_stg_accounts
+                   except select platform, account_id from _inc_old_stg_accounts)
+        """)
+    else:
+        inc.scratch(con, "_inc_dif_repersoned", """
+            select platform, account_id from int_people as n
+            full join _prev_int_people as p using (platform, account_id)
+            where n.person_id is distinct from p.person_id
+        """)
+    nodes = f"""
         select exec_id, platform, {_ENGAGEMENT_NODE} as node_id from _inc_old_int_engagements where {_SPREADS}
         union select exec_id, platform, {_ENGAGEMENT_NODE} from _inc_new_int_engagements where {_SPREADS}
         union select exec_id, platform, post_id from _inc_old_stg_posts where kind in ('quote', 'reply')
-        union select exec_id, platform, post_id from _inc_new_stg_posts where kind in ('quote', 'reply')
+        union select exec_id, platform, post_id from _inc_new_stg_posts where kind in ('quote', 'reply')"""
+    if con.execute("select count(*) from _inc_dif_repersoned").fetchone()[0]:
+        nodes += """
         union select s.exec_id, s.platform, s.post_id from stg_posts as s
             semi join _inc_dif_repersoned as r on r.platform = s.platform and r.account_id = s.author_account_id
-            where s.kind in ('quote', 'reply')
-    """)
+            where s.kind in ('quote', 'reply')"""
+    inc.scratch(con, "_inc_dif_nodes", nodes)
     # an engagement is node X when its key is X or '<kind>:X' (kind reply, quote or comment)
     inc.scratch(con, "_inc_dif_eng_keys", """
         select exec_id, platform, k.engagement_key from _inc_dif_nodes,
@@ -108,21 +119,28 @@ def update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) ->
             select exec_id, platform, parent_id, engaged_post_id from int_diffusion_edges
             where engaged_post_id <> parent_id
         )"""
-    # above a dirty node now (without depth, so that a cycle ends)
+    # Above a dirty node now: up the links, on through dirty nodes only (without depth, so that a cycle ends). Past
+    # the last dirty node on the way up, the way is as it was: its roots are those the stored tree puts it under.
     inc.scratch(con, "_inc_tree_up", f"""
         with recursive {links},
         up (exec_id, platform, node_id) as (
             select exec_id, platform, node_id from _inc_tree_dirty
             union
             select l.exec_id, l.platform, l.parent from up as u
+            semi join _inc_tree_dirty using (exec_id, platform, node_id)
             join links as l on l.exec_id = u.exec_id and l.platform = u.platform and l.child = u.node_id
         )
         select * from up
     """)
+    inc.scratch(con, "_inc_tree_above", """
+        select distinct t.exec_id, t.platform, t.root_post_id from int_diffusion_tree as t
+        semi join _inc_tree_up using (exec_id, platform, node_id)
+    """)
     # roots now among them: own posts (not reposts) not continuing an own post
     inc.scratch(con, "_inc_tree_roots", """
         with own as (select exec_id, platform, post_id as node_id from int_own_posts where kind <> 'repost'),
-        cand as (select * from _inc_tree_up semi join own using (exec_id, platform, node_id)),
+        cand as (select * from (select * from _inc_tree_up union select * from _inc_tree_above)
+                 semi join own using (exec_id, platform, node_id)),
         continuing as (
             select e.exec_id, e.platform, e.node_id from int_diffusion_edges as e
             semi join cand using (exec_id, platform, node_id)
@@ -131,12 +149,8 @@ def update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) ->
         select exec_id, platform, node_id as root_post_id from cand
         anti join continuing using (exec_id, platform, node_id)
     """)
-    # the trees to recompute: those a dirty node was in, and those above one now
-    inc.scratch(con, "_inc_tree_affected", """
-        select distinct t.exec_id, t.platform, t.root_post_id from int_diffusion_tree as t
-        semi join _inc_tree_dirty as d using (exec_id, platform, node_id)
-        union select exec_id, platform, root_post_id from _inc_tree_roots
-    """)
+    # the trees to recompute: those a dirty node (or one above it) was in, and those above one now
+    inc.scratch(con, "_inc_tree_affected", "select * from _inc_tree_above union select * from _inc_tree_roots")
     # every node that can be in the new trees (a superset), down the same links
     inc.scratch(con, "_inc_tree_reach", f"""
         with recursive {links},
