@@ -25,7 +25,7 @@ SKIP = {"build_info", "_build_state", "_build_segments"}
 # the models every update below is expected to update in place rather than recompute
 UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
            "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "sphere_members",
-           "int_person_features"}
+           "int_person_features", "int_diffusion_edges", "int_diffusion_tree", "chains"}
 
 
 def differences(a: Path, b: Path) -> list[str]:
@@ -173,3 +173,62 @@ def test_a_changed_config_or_a_removed_segment_gives_a_full_build(demo, tmp_path
         shutil.move(aside, seg)
     assert build_warehouse(config, data_dir, full=True).full_because == "asked for (--full)"
     assert differences(build_warehouse(config, data_dir).path, reference) == []
+
+
+def _tree_case(con, edges: list[tuple], own: list[tuple]) -> None:
+    con.execute("create or replace table int_diffusion_edges (exec_id varchar, platform varchar, node_id varchar, "
+                "parent_id varchar, engaged_post_id varchar, person_id varchar, kind varchar, engaged_at timestamp)")
+    con.executemany("insert into int_diffusion_edges values ('e', 'x', ?, ?, ?, ?, ?, timestamp '2025-01-01')", edges)
+    con.execute("create or replace table int_own_posts (exec_id varchar, platform varchar, post_id varchar, "
+                "kind varchar)")
+    con.executemany("insert into int_own_posts values ('e', 'x', ?, ?)", own)
+
+
+def test_the_tree_update_meets_placeholders_and_roots_that_come_and_go():
+    """Cases the demo may not hold, on the tree alone: a reply's unseen parent arriving (its placeholder resolved,
+    and moving the reply under another post), a new placeholder, an own post continuing another (no longer a
+    root), an own post arriving under which replies hung from a placeholder, a repost (not a root)."""
+    from pipeline.incremental import Increment, _model_sql, replace_rows
+    from pipeline.update_diffusion import NODE, update_chains, update_int_diffusion_tree
+
+    old_edges = [("n1", "X", "r1", "p1", "reply"), ("n2", "n1", "r1", "p2", "reply"), ("n3", "r2", "r2", "p3", "quote"),
+                 ("n4", "R4", "r1", "p4", "reply"), ("n5", "n4", "r1", "p5", "reply"), ("n6", "r3", "r3", "p6", "repost")]
+    new_edges = [("X", "r2", "r2", "p7", "reply"), ("n7", "Y", "r1", "p8", "reply"), ("r3", "r1", "r1", None, "reply"),
+                 *old_edges]
+    old_own = [("r1", "post"), ("r2", "post"), ("r3", "post"), ("r5", "repost")]
+    new_own = [*old_own, ("R4", "post")]
+    model = _model_sql("intermediate", "int_diffusion_tree")
+    con = duckdb.connect(":memory:")
+    try:
+        _tree_case(con, new_edges, new_own)
+        expected = con.execute(f"select * from ({model}) order by all").fetchall()
+        con.execute("create table new_edges as select * from int_diffusion_edges")
+        con.execute("create table new_own as select * from int_own_posts")
+        _tree_case(con, old_edges, old_own)
+        con.execute(f"create table int_diffusion_tree as {model}")
+        assert con.execute("select count(*) from int_diffusion_tree where kind = 'unseen'").fetchone()[0] == 2
+        inc = Increment()
+        inc.scratch(con, "dirty_nodes", "select distinct exec_id, platform, node_id from ((select * from new_edges "
+                                        "except select * from int_diffusion_edges) union all (select * from "
+                                        "int_diffusion_edges except select * from new_edges))")
+        replace_rows(con, inc, "int_diffusion_edges", NODE, "dirty_nodes",
+                     "select * from new_edges semi join dirty_nodes using (exec_id, platform, node_id)")
+        inc.scratch(con, "dirty_posts", "select exec_id, platform, post_id from new_own where post_id = 'R4'")
+        replace_rows(con, inc, "int_own_posts", ["exec_id", "platform", "post_id"], "dirty_posts",
+                     "select * from new_own where post_id = 'R4'")
+        assert update_int_diffusion_tree(con, inc)
+        assert con.execute("select * from int_diffusion_tree order by all").fetchall() == expected
+        assert inc.stats["diffusion_trees_updated"] >= 3
+
+        # chains, and a person who becomes the executive's
+        con.execute("create table int_exec_people as select 'e' as exec_id, 'p9' as person_id")
+        chains = _model_sql("marts", "chains")
+        con.execute(f"create table chains as {chains}")
+        con.execute("create table _prev_int_exec_people as select * from int_exec_people")
+        con.execute("insert into int_exec_people values ('e', 'p5')")
+        assert update_chains(con, inc)
+        assert con.execute("select * from chains order by all").fetchall() == \
+            con.execute(f"select * from ({chains}) order by all").fetchall()
+        inc.finish(con)
+    finally:
+        con.close()

@@ -1,0 +1,202 @@
+"""Incremental builds (pipeline/incremental.py) of the diffusion models: int_diffusion_edges, int_diffusion_tree and
+the mart chains, updated in place from what changed upstream; each gives exactly the rows a full build gives.
+
+- ``int_diffusion_edges`` (a row per node): recomputed for the nodes of changed engagements, of changed posts, and
+  of posts whose author now belongs to another person.
+- ``int_diffusion_tree`` (a tree per root): recomputed for the roots whose tree may have changed: the roots a changed
+  node (an edge or placeholder row that differs, an own post that became or stopped being one, or one of its
+  children) sat under in the stored tree, and the roots above it now. Only the nodes that can be in those trees
+  are traversed.
+- ``chains`` (a row per root): recomputed for the roots whose tree was recomputed, and for the roots with a node of
+  a person who became or stopped being the executive's (``int_exec_people`` is recomputed in full each build; the
+  table it replaced is ``_prev_int_exec_people``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from pipeline.incremental import Increment, _model_sql, _sql_reading, recompute_partitions, replace_rows
+
+NODE = ["exec_id", "platform", "node_id"]
+ROOT = ["exec_id", "platform", "root_post_id"]
+# the node id int_diffusion_edges.sql gives an engagement
+_ENGAGEMENT_NODE = ("case when kind in ('reply', 'quote', 'comment') and engagement_key like (kind || ':%') "
+                    "then substr(engagement_key, length(kind) + 2) else engagement_key end")
+_SPREADS = "kind in ('repost', 'quote', 'reply', 'comment')"
+
+
+def update_int_diffusion_edges(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """A node's row comes from the engagements and posts with that node id (and their authors' people)."""
+    if not {"int_engagements", "stg_posts"} <= inc.updated:
+        return False
+    # authors now of another person, or of one at all: their posts' person_id changes. The int_engagements update
+    # found the accounts whose person changed (a new one: from the person it would have had unseen); new accounts
+    # are those new in stg_accounts (accounts are never dropped but by a full build)
+    if {"_inc_repersoned", "_inc_old_stg_accounts", "_inc_new_stg_accounts"} <= inc.temp:
+        inc.scratch(con, "_inc_dif_repersoned", """
+            select platform, account_id from _inc_repersoned
+            union (select platform, account_id from _inc_new_stg_accounts
+                   except select platform, account_id from _inc_old_stg_accounts)
+        """)
+    else:
+        inc.scratch(con, "_inc_dif_repersoned", """
+            select platform, account_id from int_people as n
+            full join _prev_int_people as p using (platform, account_id)
+            where n.person_id is distinct from p.person_id
+        """)
+    nodes = f"""
+        select exec_id, platform, {_ENGAGEMENT_NODE} as node_id from _inc_old_int_engagements where {_SPREADS}
+        union select exec_id, platform, {_ENGAGEMENT_NODE} from _inc_new_int_engagements where {_SPREADS}
+        union select exec_id, platform, post_id from _inc_old_stg_posts where kind in ('quote', 'reply')
+        union select exec_id, platform, post_id from _inc_new_stg_posts where kind in ('quote', 'reply')"""
+    if con.execute("select count(*) from _inc_dif_repersoned").fetchall()[0][0]:
+        nodes += """
+        union select s.exec_id, s.platform, s.post_id from stg_posts as s
+            semi join _inc_dif_repersoned as r on r.platform = s.platform and r.account_id = s.author_account_id
+            where s.kind in ('quote', 'reply')"""
+    inc.scratch(con, "_inc_dif_nodes", nodes)
+    # an engagement is node X when its key is X or '<kind>:X' (kind reply, quote or comment)
+    inc.scratch(con, "_inc_dif_eng_keys", """
+        select exec_id, platform, k.engagement_key from _inc_dif_nodes,
+            unnest([node_id, 'reply:' || node_id, 'quote:' || node_id, 'comment:' || node_id]) as k(engagement_key)
+    """)
+    inc.scratch(con, "_inc_dif_eng", "select e.* from int_engagements as e "
+                                     "semi join _inc_dif_eng_keys using (exec_id, platform, engagement_key)")
+    inc.scratch(con, "_inc_dif_posts", "select s.* from stg_posts as s semi join _inc_dif_nodes as d "
+                                       "on d.exec_id = s.exec_id and d.platform = s.platform and d.node_id = s.post_id")
+    model = _sql_reading(_model_sql("intermediate", "int_diffusion_edges"),
+                         {"int_engagements": "_inc_dif_eng", "stg_posts": "_inc_dif_posts"})
+    # the scoped engagements may also make other nodes (a key 'reply:X' of a repost is node 'reply:X'), from part of
+    # their rows: keep the dirty nodes only
+    replace_rows(con, inc, "int_diffusion_edges", NODE, "_inc_dif_nodes",
+                 f"select * from ({model}) semi join _inc_dif_nodes using ({', '.join(NODE)})")
+    inc.stats["diffusion_nodes_updated"] = con.execute("select count(*) from _inc_dif_nodes").fetchall()[0][0]
+    return True
+
+
+def update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """A root's tree depends on whether it is a root and on the rows (edges and placeholders) of the nodes below it:
+    recompute the trees of the roots above a node whose row may have changed, before or after."""
+    if not {"int_diffusion_edges", "int_own_posts"} <= inc.updated:
+        return False
+    # own posts that became or stopped being own posts the tree starts from (reposts are not)
+    inc.scratch(con, "_inc_tree_own_changed", """
+        (select exec_id, platform, post_id as node_id from _inc_old_int_own_posts where kind <> 'repost'
+         except select exec_id, platform, post_id from _inc_new_int_own_posts where kind <> 'repost')
+        union
+        (select exec_id, platform, post_id from _inc_new_int_own_posts where kind <> 'repost'
+         except select exec_id, platform, post_id from _inc_old_int_own_posts where kind <> 'repost')
+    """)
+    # edge rows that differ in what the tree reads (engaged_at aside)
+    inc.scratch(con, "_inc_tree_edge_changed", """
+        select exec_id, platform, node_id, o.parent_id as old_parent, n.parent_id as new_parent
+        from _inc_old_int_diffusion_edges as o
+        full join _inc_new_int_diffusion_edges as n using (exec_id, platform, node_id)
+        where o.node_id is null or n.node_id is null
+            or (o.parent_id, o.engaged_post_id, o.person_id, o.kind)
+                is distinct from (n.parent_id, n.engaged_post_id, n.person_id, n.kind)
+    """)
+    # nodes whose row in the tree's graph may differ: changed edges; their parents, old and new (a placeholder
+    # hangs there: it may appear, go or move); own posts changed (a root, a placeholder no longer, or one again),
+    # and their children (an own post continuing an own post is not a root)
+    inc.scratch(con, "_inc_tree_dirty", """
+        select exec_id, platform, node_id from _inc_tree_edge_changed
+        union select exec_id, platform, old_parent from _inc_tree_edge_changed where old_parent is not null
+        union select exec_id, platform, new_parent from _inc_tree_edge_changed where new_parent is not null
+        union select exec_id, platform, node_id from _inc_tree_own_changed
+        union select e.exec_id, e.platform, e.node_id from int_diffusion_edges as e
+            semi join _inc_tree_own_changed as c
+                on c.exec_id = e.exec_id and c.platform = e.platform and c.node_id = e.parent_id
+    """)
+    # Links of the tree's graph, as a superset: a node hangs from its edge's parent; a placeholder from the post an
+    # edge under it engaged with (the model takes the least of those, and only for a parent never seen).
+    links = """links as (
+            select exec_id, platform, node_id as child, parent_id as parent from int_diffusion_edges
+            union all
+            select exec_id, platform, parent_id, engaged_post_id from int_diffusion_edges
+            where engaged_post_id <> parent_id
+        )"""
+    # Above a dirty node now: up the links, on through dirty nodes only (without depth, so that a cycle ends). Past
+    # the last dirty node on the way up, the way is as it was: its roots are those the stored tree puts it under.
+    inc.scratch(con, "_inc_tree_up", f"""
+        with recursive {links},
+        up (exec_id, platform, node_id) as (
+            select exec_id, platform, node_id from _inc_tree_dirty
+            union
+            select l.exec_id, l.platform, l.parent from up as u
+            semi join _inc_tree_dirty using (exec_id, platform, node_id)
+            join links as l on l.exec_id = u.exec_id and l.platform = u.platform and l.child = u.node_id
+        )
+        select * from up
+    """)
+    inc.scratch(con, "_inc_tree_above", """
+        select distinct t.exec_id, t.platform, t.root_post_id from int_diffusion_tree as t
+        semi join _inc_tree_up using (exec_id, platform, node_id)
+    """)
+    # roots now among them: own posts (not reposts) not continuing an own post
+    inc.scratch(con, "_inc_tree_roots", """
+        with own as (select exec_id, platform, post_id as node_id from int_own_posts where kind <> 'repost'),
+        cand as (select * from (select * from _inc_tree_up union select * from _inc_tree_above)
+                 semi join own using (exec_id, platform, node_id)),
+        continuing as (
+            select e.exec_id, e.platform, e.node_id from int_diffusion_edges as e
+            semi join cand using (exec_id, platform, node_id)
+            semi join own as o on o.exec_id = e.exec_id and o.platform = e.platform and o.node_id = e.parent_id
+        )
+        select exec_id, platform, node_id as root_post_id from cand
+        anti join continuing using (exec_id, platform, node_id)
+    """)
+    # the trees to recompute: those a dirty node (or one above it) was in, and those above one now
+    inc.scratch(con, "_inc_tree_affected", "select * from _inc_tree_above union select * from _inc_tree_roots")
+    # every node that can be in the new trees (a superset), down the same links
+    inc.scratch(con, "_inc_tree_reach", f"""
+        with recursive {links},
+        down (exec_id, platform, node_id) as (
+            select exec_id, platform, root_post_id from _inc_tree_roots
+            union
+            select l.exec_id, l.platform, l.child from down as d
+            join links as l on l.exec_id = d.exec_id and l.platform = d.platform and l.parent = d.node_id
+        )
+        select * from down
+    """)
+    # the model's SQL on the edges of those nodes (every edge from a node among them is among them, so its
+    # placeholders are exact) and the own posts among them; other roots it may find there are not kept
+    inc.scratch(con, "_inc_tree_edges", "select e.* from int_diffusion_edges as e "
+                                        "semi join _inc_tree_reach using (exec_id, platform, node_id)")
+    inc.scratch(con, "_inc_tree_own_posts", """
+        select o.* from int_own_posts as o semi join _inc_tree_reach as r
+            on r.exec_id = o.exec_id and r.platform = o.platform and r.node_id = o.post_id
+    """)
+    model = _sql_reading(_model_sql("intermediate", "int_diffusion_tree"),
+                         {"int_diffusion_edges": "_inc_tree_edges", "int_own_posts": "_inc_tree_own_posts"})
+    replace_rows(con, inc, "int_diffusion_tree", ROOT, "_inc_tree_affected",
+                 f"select * from ({model}) semi join _inc_tree_roots using ({', '.join(ROOT)})")
+    inc.stats["diffusion_trees_updated"] = con.execute("select count(*) from _inc_tree_affected").fetchall()[0][0]
+    return True
+
+
+def update_chains(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """A root's row comes from its tree and whether the people in it are the executive's."""
+    if "int_diffusion_tree" not in inc.updated:
+        return False
+    inc.scratch(con, "_inc_chain_roots", """
+        select exec_id, platform, root_post_id from _inc_old_int_diffusion_tree
+        union select exec_id, platform, root_post_id from _inc_new_int_diffusion_tree
+        union select t.exec_id, t.platform, t.root_post_id from int_diffusion_tree as t
+            semi join ((select * from int_exec_people except select * from _prev_int_exec_people)
+                       union (select * from _prev_int_exec_people except select * from int_exec_people))
+                using (exec_id, person_id)
+    """)
+    recompute_partitions(con, inc, "marts", "chains", ROOT, "_inc_chain_roots",
+                         {"int_diffusion_tree": "exec_id, platform, root_post_id"})
+    return True
+
+
+UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
+    "int_diffusion_edges": update_int_diffusion_edges,
+    "int_diffusion_tree": update_int_diffusion_tree,
+    "chains": update_chains,
+}
