@@ -96,20 +96,24 @@ class Increment:
 
     updated: set[str] = field(default_factory=set)  # models this build updated in place (rather than recomputed)
     temp: set[str] = field(default_factory=set)  # scratch tables to drop at the end
+    views: set[str] = field(default_factory=set)  # scratch views to drop at the end
     stats: dict[str, int] = field(default_factory=dict)  # what the updaters found (printed with --debug)
     replaced: dict[str, list[str]] = field(default_factory=dict)  # model -> the key its rows were replaced by
 
     # models whose previous table is kept as _prev_<name> while the new one is built (the updaters compare them)
     SNAPSHOT = ("int_people", "int_ties", "int_exec_accounts", "int_identity_groups", "int_exec_people")
 
-    def scratch(self, con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
-        con.execute(f"create or replace temp table {name} as {sql}")
-        self.temp.add(name)
+    def scratch(self, con: duckdb.DuckDBPyConnection, name: str, sql: str, *, view: bool = False) -> None:
+        """A temp table (or, with ``view``, a temp view: for an input read once, not worth a copy) for this build."""
+        con.execute(f"create or replace temp {'view' if view else 'table'} {name} as {sql}")
+        (self.views if view else self.temp).add(name)
 
     def finish(self, con: duckdb.DuckDBPyConnection) -> None:
         prev = [f"_prev_{name}" for name in self.SNAPSHOT]
         for (view,) in con.execute("select view_name from duckdb_views() where view_name in ?", [prev]).fetchall():
             con.execute(f"drop view {view}")  # views over the scratch tables, first
+        for name in sorted(self.views):
+            con.execute(f"drop view if exists {name}")
         for name in sorted(self.temp):
             con.execute(f"drop table if exists {name}")
         for (table,) in con.execute("select table_name from duckdb_tables() where table_name in ?", [prev]).fetchall():

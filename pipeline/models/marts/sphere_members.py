@@ -69,6 +69,7 @@ EDGES_SQL = """
     where a.person_id < b.person_id
     group by all
 """
+# (Spark runs the three; the DuckDB build takes the core from the per-engager post counts it keeps, the same people)
 PREP = (("_sph_eng", ENGAGERS_SQL), ("_sph_core", CORE_SQL), ("_sph_linked", LINKED_SQL))
 # one-time engagers: the sphere most linked engagers of their post belong to; then spheres numbered by size
 MEMBERS_SQL = f"""
@@ -162,7 +163,6 @@ def _communities_table(core: pa.Table, edges: pa.Table) -> pa.Table:
 # engagement, kept in the warehouse by every build: each engager's count of distinct posts (two or more: a node),
 # the one post of each one-time engager, each post's linked engagers, the weighted edges, the nodes' communities.
 STATE = {
-    "_sphere_people": "select exec_id, person_id, count(*) as posts from _sph_eng group by all",
     "_sphere_single": """select e.exec_id, e.person_id, e.platform, e.post_id from _sph_eng as e
                          anti join _sph_core as c using (exec_id, person_id)""",
     "_sphere_linked": "select * from _sph_linked",
@@ -172,8 +172,13 @@ STATE = {
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
-    for name, sql in PREP:
-        con.execute(f"create or replace temp table {name} as {sql}")
+    con.execute(f"create or replace temp table _sph_eng as {ENGAGERS_SQL}")
+    # CORE_SQL's people, from the count of posts per engager the incremental state keeps anyway (one pass over
+    # the engagers, not two)
+    con.execute("create or replace table _sphere_people as "
+                "select exec_id, person_id, count(*) as posts from _sph_eng group by all")
+    con.execute("create or replace temp table _sph_core as select exec_id, person_id from _sphere_people where posts >= 2")
+    con.execute(f"create or replace temp table _sph_linked as {LINKED_SQL}")
     con.execute(f"create or replace temp table _sph_edges as {EDGES_SQL}")
     edges = con.sql("select * from _sph_edges order by exec_id, u, v").to_arrow_table()
     core = con.sql("select exec_id, person_id from _sph_core order by exec_id, person_id").to_arrow_table()
@@ -194,9 +199,10 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     exactly a full build's), and their members."""
     from pipeline.incremental import replace_rows
 
+    state = {"_sphere_people", *STATE}
     have = {n for (n,) in con.execute("select table_name from duckdb_tables() where table_name like '\\_sphere\\_%' "
                                       "escape '\\'").fetchall()}
-    if "int_engagements" not in inc.updated or not set(STATE) <= have:
+    if "int_engagements" not in inc.updated or not state <= have:
         return False
     if con.execute("select count(*) from ((select * from int_exec_people except all select * from _prev_int_exec_people) "
                    "union all (select * from _prev_int_exec_people except all select * from int_exec_people))"
@@ -265,6 +271,6 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         "_sph_core_members": "select * from _sphere_core",
     }
     for name, sql in scoped.items():
-        inc.scratch(con, name, f"select * from ({sql}) semi join _sph_m using (exec_id)")
+        inc.scratch(con, name, f"select * from ({sql}) semi join _sph_m using (exec_id)", view=True)
     replace_rows(con, inc, "sphere_members", ["exec_id"], "_sph_m", MEMBERS_SQL)
     return True
