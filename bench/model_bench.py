@@ -6,10 +6,11 @@
 Measured, each `influence model` in a fresh process. Peak memory twice: the largest resident set of any one process
 (the build or one of its workers: ``ru_maxrss``), and the largest sum over the build and its worker processes,
 sampled every 0.2 s (the parse and graph steps run one worker per core beside the build):
-- cold: the first build, parsing every raw segment (the parse cache emptied first);
-- full: a full rebuild of every model with the parse cache warm (what `influence model` costs once the raw
-  store has been parsed), median of --runs;
-- new day: `gen_programme.py --add-day` then `influence model` (parses the new segment only), median of --runs;
+- cold: the first build, parsing every raw segment (the parse cache emptied first; `--full`);
+- full: a full rebuild of every model with the parse cache warm (`influence model --full`: what a build costs
+  when the code, the config or the ties change), median of --runs;
+- new day: `gen_programme.py --add-day` then `influence model` (parses the new segment only and updates the last
+  build: an incremental build), median of --runs;
 - each dashboard query (one executive: weekly_reach, ladder, top posts from engagements, and the new marts), on a
   read-only attach like the dashboard's, median of 7 after one warm-up, and the first (cold) run.
 """
@@ -89,8 +90,8 @@ def measured(cmd: list[str]) -> dict:
     return res
 
 
-def model(d: Path) -> dict:
-    return measured([INFLUENCE, "model", "--quiet", "--data-dir", str(d), "--config", str(d / "influence.toml")])
+def model(d: Path, *flags: str) -> dict:
+    return measured([INFLUENCE, "model", "--quiet", *flags, "--data-dir", str(d), "--config", str(d / "influence.toml")])
 
 
 def queries(d: Path, exec_id: str) -> dict[str, tuple[float, float]]:
@@ -131,8 +132,8 @@ def main() -> None:
 
     if not a.skip_cold:
         shutil.rmtree(d / "cache", ignore_errors=True)
-        report("cold build (parse every raw segment, then every model)", [model(d)])
-    report("full rebuild of every model (parse cache warm)", [model(d) for _ in range(a.runs)])
+        report("cold build (parse every raw segment, then every model)", [model(d, "--full")])
+    report("full rebuild of every model (parse cache warm)", [model(d, "--full") for _ in range(a.runs)])
     day_runs = []
     for _ in range(a.runs):
         subprocess.run([PY, str(ROOT / "bench" / "gen_programme.py"), str(d), "--add-day"], check=True, capture_output=True)

@@ -201,11 +201,12 @@ def cmd_model(args: argparse.Namespace, config: Config | None = None) -> int:
             progress.stop()
     if not quiet:
         load = result.load
-        out.print(f"warehouse built: {result.path} in {result.seconds:.1f} s "
+        out.print(f"warehouse {'checked' if result.up_to_date else 'built'}: {result.path} in {result.seconds:.1f} s "
                   f"({', '.join(f'{k} {v:.1f} s' for k, v in result.phases.items())})")
         out.print(f"  raw segments {load.segments} ({load.parsed_now} parsed now), "
                   f"posts {load.rows['posts']}, engagements {load.rows['engagements']} observations")
-        out.print("  incremental: the last build updated with the new raw segments" if result.full_because is None
+        out.print("  up to date: no new raw segments since the last build, which stands" if result.up_to_date
+                  else "  incremental: the last build updated with the new raw segments" if result.full_because is None
                   else f"  full build: {result.full_because}")
         if _opt(args, "debug"):
             slowest = sorted(result.timings.items(), key=lambda kv: -kv[1])[:15]

@@ -40,6 +40,7 @@ class BuildResult:
     tables: dict[str, int]
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent loading, building models, publishing
     full_because: str | None = None  # why the build recomputed every model; None when it was incremental
+    up_to_date: bool = False  # nothing new since the last build, which stands as it was
     updated: set[str] = field(default_factory=set)  # the models an incremental build updated in place
     stats: dict[str, int] = field(default_factory=dict)  # what an incremental build's updaters found
 
@@ -59,6 +60,14 @@ def exclusive_lock(path: Path, what: str, *, wait: bool = False):
 
 
 SPILL_DIR = ".model-spill"
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The warehouse's tables and their row counts (the build's own state, named with a leading '_', left out)."""
+    return dict(con.execute(
+        "select table_name, estimated_size from duckdb_tables() where schema_name = 'main' "
+        "and not starts_with(table_name, '_') order by 1"
+    ).fetchall())
 
 
 def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
@@ -133,10 +142,24 @@ def build_warehouse(
                 load.parsed_now, load.raw_records = first.parsed_now, first.raw_records
                 write_seeds(con, config, data_dir)
             phase("load")
+            # nothing new since the last build: it stands as it is (the copy is dropped below)
+            up_to_date = full_because is None and before is not None and set(load.keys) == before[1]
             increment = Increment() if full_because is None else None
-            timings = run_models(con, {"config": config}, increment=increment)
-            record_state(con, fp, load.keys)
+            timings = {} if up_to_date else run_models(con, {"config": config}, increment=increment)
+            if not up_to_date:
+                record_state(con, fp, load.keys)
             phase("models")
+        except BaseException:
+            con.close()
+            raise
+        if up_to_date:
+            tables = _tables(con)
+            con.close()
+            tmp.unlink()
+            phase("publish")
+            return BuildResult(path=final, load=load, timings=timings, seconds=time.perf_counter() - t0,
+                               tables=tables, phases=phases, up_to_date=True)
+        try:
             con.execute(
                 "create or replace table build_info as select ? as built_at, ? as version, ? as raw_segments, "
                 "? as load_errors",
@@ -148,12 +171,7 @@ def build_warehouse(
             ).fetchall():
                 # parsed observations live in the cache (read through views while building); keep the warehouse lean
                 con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {name}")
-            tables = dict(
-                con.execute(
-                    "select table_name, estimated_size from duckdb_tables() where schema_name = 'main' "
-                    "and not starts_with(table_name, '_') order by 1"
-                ).fetchall()
-            )
+            tables = _tables(con)
             con.execute("checkpoint")
         finally:
             con.close()

@@ -148,7 +148,8 @@ def test_a_changed_config_or_a_removed_segment_gives_a_full_build(demo, tmp_path
     data_dir, config, reference = demo
     build_warehouse(config, data_dir)
     again = build_warehouse(config, data_dir)
-    assert again.full_because is None and again.load.parsed_now == 0
+    assert again.full_because is None and again.load.parsed_now == 0 and again.up_to_date
+    assert not again.timings  # no model ran
     assert differences(again.path, reference) == []
 
     # a ties register edited: the seeds differ
