@@ -46,7 +46,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 
     h = hashlib.sha256(f"{__version__}|{duckdb.__version__}|{parser_version()}".encode())
     code = [*sorted((PIPELINE / "models").rglob("*.sql")), *sorted((PIPELINE / "models").rglob("*.py")),
-            PIPELINE / "runner.py", PIPELINE / "incremental.py", PIPELINE / "seeds.py"]
+            PIPELINE / "runner.py", PIPELINE / "incremental.py", PIPELINE / "update_weekly.py", PIPELINE / "seeds.py"]
     for path in code:
         h.update(path.relative_to(PIPELINE).as_posix().encode())
         h.update(path.read_bytes())
@@ -283,3 +283,7 @@ UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "int_engagements": update_int_engagements,
     "int_person_weeks": update_int_person_weeks,
 }
+
+from pipeline.update_weekly import UPDATERS as _WEEKLY  # noqa: E402  (it imports this module)
+
+UPDATERS.update(_WEEKLY)
