@@ -86,6 +86,7 @@ def update_int_exec_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
         # an executive left with no activity at all keeps NULL ends: no weeks
     inc.scratch(con, "_inc_ew_dirty", "select exec_id from _inc_ew_span "
                                       "where lo is distinct from old_lo or hi is distinct from old_hi")
+    inc.stats["exec_spans_changed"] = _count(con, "_inc_ew_dirty")
     replace_rows(con, inc, "int_exec_weeks", ["exec_id"], "_inc_ew_dirty", """
         select exec_id, cast(unnest(generate_series(lo, hi, interval 7 day)) as date) as week
         from _inc_ew_span semi join _inc_ew_dirty using (exec_id) where lo is not null
