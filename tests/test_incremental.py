@@ -172,3 +172,28 @@ def test_a_changed_config_or_a_removed_segment_gives_a_full_build(demo, tmp_path
         shutil.move(aside, seg)
     assert build_warehouse(config, data_dir, full=True).full_because == "asked for (--full)"
     assert differences(build_warehouse(config, data_dir).path, reference) == []
+
+
+def test_an_executive_whose_sources_flip_has_every_week_recomputed(demo):
+    """Whether quotes are known is in every signals_weekly row of an executive (NULL or a count). The demo's data
+    never flips it between builds, so the stored table is made to say "unknown" for one executive (one the new
+    segments hold data of: a flip always comes with a changed week): the update must then recompute all their
+    weeks, not only the ones the new data touched."""
+    data_dir, config, reference = demo
+    segments = _segments(data_dir)
+    newest = sorted({s.name[:8] for s in segments})[-1]
+    aside = _held_back(data_dir, [s for s in segments if s.name[:8] == newest])
+    try:
+        first = build_warehouse(config, data_dir, full=True)
+    finally:
+        _put_back(data_dir, aside)
+    con = duckdb.connect(str(first.path))
+    try:
+        (weeks,) = con.execute("update signals_weekly set inbound_quotes = null where exec_id = 'ada'").fetchone()
+    finally:
+        con.close()
+    assert weeks > 1
+    result = build_warehouse(config, data_dir)
+    assert result.full_because is None and "signals_weekly" in result.updated
+    assert result.stats.get("signals_sources_flipped") == 1
+    assert differences(result.path, reference) == []
