@@ -289,47 +289,6 @@ def update_topics(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     return True
 
 
-def update_cohort_percentiles(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    """A cohort's rows read its executives' weeks (for its latest week, as_of), their person-weeks and original
-    posts of the 13 weeks to as_of, and their ladder step at as_of: recompute the cohorts where any of those
-    changed, from those weeks' person-weeks only."""
-    if not _ready(con, inc, "int_exec_weeks", "int_person_weeks", "int_own_posts", "ladder"):
-        return False
-    # as_of per cohort before and after (int_exec_weeks was replaced whole executive by whole executive)
-    as_of = "select c.mentor_id, max(w.week) as as_of from int_cohorts as c join ({}) as w using (exec_id) group by all"
-    before = ("select * from int_exec_weeks where exec_id not in (select exec_id from _inc_new_int_exec_weeks) "
-              "union all select * from _inc_old_int_exec_weeks")
-    inc.scratch(con, "_inc_cp_as_of", f"""
-        select mentor_id, o.as_of as old_as_of, n.as_of
-        from ({as_of.format(before)}) as o full join ({as_of.format('select * from int_exec_weeks')}) as n
-            using (mentor_id)
-    """)
-    created = WEEK.format("created_at")
-    inc.scratch(con, "_inc_cp_dirty", f"""
-        with changed as (
-            select exec_id, week, 91 as span from ({_changed('int_person_weeks', 'exec_id, week')})
-            union all select exec_id, {created}, 85 from ({_changed('int_own_posts', 'exec_id, created_at, kind')})
-                where kind = 'original'
-            union all select exec_id, week, 1 from ({_changed('ladder', 'exec_id, week')})
-        )
-        select mentor_id from _inc_cp_as_of where as_of is distinct from old_as_of
-        union select a.mentor_id from _inc_cp_as_of as a
-            join int_cohorts as c using (mentor_id) join changed as x using (exec_id)
-            where x.week <= a.as_of and x.week > a.as_of - x.span
-    """)
-    inc.stats["cohorts_dirty"] = _count(con, "_inc_cp_dirty")
-    # the person-weeks the dirty cohorts read: 13 weeks to their as_of
-    inc.scratch(con, "_inc_cp_pw", """
-        select pw.* from int_person_weeks as pw
-        where pw.exec_id in (select exec_id from int_cohorts semi join _inc_cp_dirty using (mentor_id))
-            and pw.week > (select min(as_of) from _inc_cp_as_of semi join _inc_cp_dirty using (mentor_id)) - 91
-    """)
-    inc.scratch(con, "_inc_cp_cohorts", "select * from int_cohorts semi join _inc_cp_dirty using (mentor_id)")
-    replace_rows(con, inc, "cohort_percentiles", ["mentor_id"], "_inc_cp_dirty", _sql_reading(
-        _model_sql("marts", "cohort_percentiles"), {"int_cohorts": "_inc_cp_cohorts", "int_person_weeks": "_inc_cp_pw"}))
-    return True
-
-
 UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "int_exec_weeks": update_int_exec_weeks,
     "int_window_reach": update_int_window_reach,
@@ -339,5 +298,4 @@ UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "int_own_post_followers": update_int_own_post_followers,
     "signals_weekly": update_signals_weekly,
     "topics": update_topics,
-    "cohort_percentiles": update_cohort_percentiles,
 }

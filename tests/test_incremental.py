@@ -24,7 +24,7 @@ from pipeline.build import build_warehouse
 SKIP = {"build_info", "_build_state", "_build_segments"}
 # updated in place whenever their inputs were (pipeline/update_weekly.py)
 WEEKLY = {"int_exec_weeks", "int_window_reach", "weekly_reach", "ladder", "signals_weekly", "int_post_topics",
-          "int_own_post_followers", "topics", "cohort_percentiles"}
+          "int_own_post_followers", "topics"}
 
 
 def differences(a: Path, b: Path) -> list[str]:
