@@ -16,8 +16,9 @@ it cannot tell what changed, and its model is recomputed as in a full build.
   span changed; an executive whose sources (quotes, pingbacks, mentions known) flip has all weeks recomputed.
 - ``topics``: the topics of posts whose topics or engagements changed (and every topic of an executive whose own
   persons changed).
-- ``cohort_percentiles``: the cohorts whose 13 weeks to their latest week saw any change, recomputed from those
-  weeks' person-weeks.
+
+Recomputed in full: ``cohort_percentiles`` (new data changes every cohort's latest week, so every cohort; in full it
+is cheaper than finding that out) and ``followers_weekly`` (it reads the follow lists, recomputed in full).
 """
 
 from __future__ import annotations
