@@ -21,6 +21,8 @@ ones below, which update their table in place from what changed upstream; every 
   evidence that arrived with the new data) or whose (executive, person) tie changed. If the executives' own accounts
   changed, it is recomputed whole.
 - ``int_person_weeks``: recomputed for the (executive, person) pairs whose engagements changed.
+- the per-week and per-topic models (``int_exec_weeks``, ``int_window_reach``, ``weekly_reach``, ``ladder``,
+  ``signals_weekly``, ``int_post_topics``, ``int_own_post_followers``, ``topics``): ``pipeline/update_weekly.py``.
 """
 
 from __future__ import annotations
@@ -418,3 +420,7 @@ UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
 from pipeline.update_diffusion import UPDATERS as _DIFFUSION  # noqa: E402  (it imports this module)
 
 UPDATERS.update(_DIFFUSION)
+
+from pipeline.update_weekly import UPDATERS as _WEEKLY  # noqa: E402  (it imports this module)
+
+UPDATERS.update(_WEEKLY)

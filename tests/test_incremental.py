@@ -26,6 +26,9 @@ SKIP = {"build_info", "_build_state", "_build_segments"}
 UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
            "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "sphere_members",
            "int_person_features", "int_diffusion_edges", "int_diffusion_tree", "chains"}
+# updated in place whenever their inputs were (pipeline/update_weekly.py)
+WEEKLY = {"int_exec_weeks", "int_window_reach", "weekly_reach", "ladder", "signals_weekly", "int_post_topics",
+          "int_own_post_followers", "topics"}
 
 
 def differences(a: Path, b: Path) -> list[str]:
@@ -108,7 +111,7 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
     result = build_warehouse(config, data_dir)
     assert result.full_because is None, result.full_because
     assert result.load.parsed_now == len(chosen)  # the build without them forgot their parses
-    assert result.updated >= UPDATED
+    assert result.updated >= UPDATED | WEEKLY
     assert differences(result.path, reference) == []
     con = duckdb.connect(str(result.path), read_only=True)
     try:
@@ -233,3 +236,28 @@ def test_the_tree_update_meets_placeholders_and_roots_that_come_and_go():
         inc.finish(con)
     finally:
         con.close()
+
+
+def test_an_executive_whose_sources_flip_has_every_week_recomputed(demo):
+    """Whether quotes are known is in every signals_weekly row of an executive (NULL or a count). The demo's data
+    never flips it between builds, so the stored table is made to say "unknown" for one executive (one the new
+    segments hold data of: a flip always comes with a changed week): the update must then recompute all their
+    weeks, not only the ones the new data touched."""
+    data_dir, config, reference = demo
+    segments = _segments(data_dir)
+    newest = sorted({s.name[:8] for s in segments})[-1]
+    aside = _held_back(data_dir, [s for s in segments if s.name[:8] == newest])
+    try:
+        first = build_warehouse(config, data_dir, full=True)
+    finally:
+        _put_back(data_dir, aside)
+    con = duckdb.connect(str(first.path))
+    try:
+        (weeks,) = con.execute("update signals_weekly set inbound_quotes = null where exec_id = 'ada'").fetchone()
+    finally:
+        con.close()
+    assert weeks > 1
+    result = build_warehouse(config, data_dir)
+    assert result.full_because is None and "signals_weekly" in result.updated
+    assert result.stats.get("signals_sources_flipped") == 1
+    assert differences(result.path, reference) == []

@@ -1,0 +1,302 @@
+"""Incremental builds (pipeline/incremental.py) of the per-week and per-topic models: each recomputes, with its own
+SQL, only the (executive, week) or (executive, topic) rows whose inputs changed.
+
+What changed upstream is the symmetric difference of ``_inc_old_M`` and ``_inc_new_M`` (rows recomputed unchanged
+appear in both and drop out). An updater whose inputs were recomputed in full (not in ``inc.updated``) declines:
+it cannot tell what changed, and its model is recomputed as in a full build.
+
+- ``int_exec_weeks``: an executive's span moves only where activity (a person-week, an own post) arrived beyond it,
+  or left one of its ends (then the span is recounted for that executive).
+- ``int_window_reach``: a changed person-week at week v changes the windows ending v .. v + n_weeks - 1; from the
+  first changed window of an executive on, its rows are recomputed from the person-weeks of the n_weeks - 1 weeks
+  before it on (a window reads no earlier week, and the sweep over that cut-down input counts the same people).
+- ``weekly_reach`` (one week's person-weeks), ``ladder`` (one int_window_reach row), ``int_post_topics`` and
+  ``int_own_post_followers`` (one post): the changed keys recomputed.
+- ``signals_weekly``: the weeks where posts, engagements, followers at posting time, the executive's output or the
+  span changed; an executive whose sources (quotes, pingbacks, mentions known) flip has all weeks recomputed.
+- ``topics``: the topics of posts whose topics or engagements changed (and every topic of an executive whose own
+  persons changed).
+
+Recomputed in full: ``cohort_percentiles`` (new data changes every cohort's latest week, so every cohort; in full it
+is cheaper than finding that out) and ``followers_weekly`` (it reads the follow lists, recomputed in full).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from pipeline.incremental import (
+    Increment,
+    _model_sql,
+    _sql_reading,
+    exec_accounts_changed,
+    recompute_partitions,
+    replace_rows,
+)
+
+WEEK = "cast(date_trunc('week', {}) as date)"
+
+
+def _changed(model: str, cols: str) -> str:
+    """The rows of ``model`` this build really took out or put in (not the ones recomputed unchanged)."""
+    return (f"select {cols} from ((select * from _inc_old_{model} except all select * from _inc_new_{model}) "
+            f"union all (select * from _inc_new_{model} except all select * from _inc_old_{model}))")
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchall()[0][0]
+
+
+def _ready(con: duckdb.DuckDBPyConnection, inc: Increment, *models: str) -> bool:
+    return set(models) <= inc.updated and not exec_accounts_changed(con, inc)
+
+
+def update_int_exec_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not _ready(con, inc, "int_own_posts", "int_person_weeks"):
+        return False
+    activity = ("select exec_id, " + WEEK.format("created_at") + " as week from {p} where created_at is not null "
+                "union all select exec_id, week from {w}")
+    old = activity.format(p="_inc_old_int_own_posts", w="_inc_old_int_person_weeks")
+    new = activity.format(p="_inc_new_int_own_posts", w="_inc_new_int_person_weeks")
+    inc.scratch(con, "_inc_ew_gone", f"select exec_id, min(week) as lo, max(week) as hi from "
+                                     f"({old} except all {new}) group by exec_id")
+    inc.scratch(con, "_inc_ew_came", f"select exec_id, min(week) as lo, max(week) as hi from "
+                                     f"({new} except all {old}) group by exec_id")
+    # an end stays unless activity left it (then NULL: recounted below); new activity beyond it moves it
+    inc.scratch(con, "_inc_ew_span", """
+        with o as (select exec_id, min(week) as lo, max(week) as hi from int_exec_weeks group by exec_id)
+        select exec_id, o.lo as old_lo, o.hi as old_hi,
+            case when c.lo <= o.lo or (o.lo is null and c.lo is not null) then c.lo
+                 when o.lo is not null and coalesce(g.lo > o.lo, true) then o.lo end as lo,
+            case when c.hi >= o.hi or (o.hi is null and c.hi is not null) then c.hi
+                 when o.hi is not null and coalesce(g.hi < o.hi, true) then o.hi end as hi
+        from o full join _inc_ew_came as c using (exec_id) full join _inc_ew_gone as g using (exec_id)
+    """)
+    recount = "select exec_id from _inc_ew_span where lo is null or hi is null"
+    if _count(con, f"({recount})"):
+        inc.stats["exec_weeks_recounted"] = _count(con, f"({recount})")
+        con.execute(f"""
+            update _inc_ew_span as s set lo = r.lo, hi = r.hi
+            from (select exec_id, min(week) as lo, max(week) as hi
+                  from ({activity.format(p='int_own_posts', w='int_person_weeks')})
+                  where exec_id in ({recount}) group by exec_id) as r
+            where s.exec_id = r.exec_id
+        """)
+        # an executive left with no activity at all keeps NULL ends: no weeks
+    inc.scratch(con, "_inc_ew_dirty", "select exec_id from _inc_ew_span "
+                                      "where lo is distinct from old_lo or hi is distinct from old_hi")
+    inc.stats["exec_spans_changed"] = _count(con, "_inc_ew_dirty")
+    replace_rows(con, inc, "int_exec_weeks", ["exec_id"], "_inc_ew_dirty", """
+        select exec_id, cast(unnest(generate_series(lo, hi, interval 7 day)) as date) as week
+        from _inc_ew_span semi join _inc_ew_dirty using (exec_id) where lo is not null
+    """)
+    return True
+
+
+def _n_weeks(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select cast(ceil(window_days / 7.0) as integer) from cfg_ladder").fetchall()[0][0]
+
+
+def update_int_window_reach(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not _ready(con, inc, "int_exec_weeks", "int_person_weeks"):
+        return False
+    back = 7 * (_n_weeks(con) - 1)
+    # per executive, the first window that changed: a changed person-week's own week, or a week its span gained
+    # or lost; every row from there on is recomputed (later windows may not have changed: cheap, and simple)
+    inc.scratch(con, "_inc_wr_from", f"""
+        select exec_id, min(week) as from_week from (
+            {_changed('int_person_weeks', 'exec_id, week')} union all {_changed('int_exec_weeks', 'exec_id, week')})
+        group by exec_id
+    """)
+    inc.scratch(con, "_inc_wr_dirty", """
+        select exec_id, week from int_window_reach join _inc_wr_from using (exec_id) where week >= from_week
+        union select exec_id, week from int_exec_weeks join _inc_wr_from using (exec_id) where week >= from_week
+    """)
+    # a window ending at w >= from_week reads no week before from_week - back: cut the inputs there
+    for table in ("int_person_weeks", "int_exec_weeks"):
+        inc.scratch(con, f"_inc_wr_{table}", f"""
+            select t.* from {table} as t join _inc_wr_from as f using (exec_id)
+            where t.week >= cast(f.from_week - {back} as date)
+        """)
+    model = _sql_reading(_model_sql("intermediate", "int_window_reach"),
+                         {t: f"_inc_wr_{t}" for t in ("int_person_weeks", "int_exec_weeks")})
+    replace_rows(con, inc, "int_window_reach", ["exec_id", "week"], "_inc_wr_dirty", f"""
+        select r.* from ({model}
+) as r join _inc_wr_from as f using (exec_id) where r.week >= f.from_week
+    """)
+    inc.stats["window_reach_rows"] = _count(con, "_inc_new_int_window_reach")
+    return True
+
+
+def update_weekly_reach(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """A row counts the person-weeks of its own week: recompute the weeks whose person-weeks or span changed."""
+    if not _ready(con, inc, "int_exec_weeks", "int_person_weeks"):
+        return False
+    inc.scratch(con, "_inc_weekly_dirty", f"{_changed('int_person_weeks', 'exec_id, week')} "
+                                          f"union {_changed('int_exec_weeks', 'exec_id, week')}")
+    recompute_partitions(con, inc, "marts", "weekly_reach", ["exec_id", "week"], "_inc_weekly_dirty",
+                         {"int_exec_weeks": "exec_id, week", "int_person_weeks": "exec_id, week"})
+    return True
+
+
+def update_ladder(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not _ready(con, inc, "int_window_reach"):
+        return False
+    inc.scratch(con, "_inc_ladder_dirty", _changed("int_window_reach", "distinct exec_id, week"))
+    recompute_partitions(con, inc, "marts", "ladder", ["exec_id", "week"], "_inc_ladder_dirty",
+                         {"int_window_reach": "exec_id, week"})
+    return True
+
+
+def update_int_post_topics(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not _ready(con, inc, "int_own_posts"):
+        return False
+    inc.scratch(con, "_inc_pt_dirty", _changed("int_own_posts", "distinct exec_id, platform, post_id"))
+    recompute_partitions(con, inc, "intermediate", "int_post_topics", ["exec_id", "platform", "post_id"],
+                         "_inc_pt_dirty", {"int_own_posts": "exec_id, platform, post_id"})
+    return True
+
+
+def update_int_own_post_followers(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """A post's row reads its own row, its author, and the author's follower counts observed nearest its creation
+    within 14 days: a new observation at t can change only posts created within 14 days of t (further away it
+    is beyond the limit on its side, and leaves the other side's nearest as it was)."""
+    if not _ready(con, inc, "int_own_posts", "stg_posts"):
+        return False
+    inc.scratch(con, "_inc_opf_dirty", f"""
+        {_changed('int_own_posts', 'exec_id, platform, post_id')}
+        union {_changed('stg_posts', 'exec_id, platform, post_id')}
+        union select o.exec_id, o.platform, o.post_id
+        from int_own_posts as o
+        join stg_posts as s using (exec_id, platform, post_id)
+        join (select distinct platform, account_id, observed_at from obs_new_accounts
+              where followers_count is not null) as f
+            on f.platform = o.platform and f.account_id = s.author_account_id
+            and o.created_at between f.observed_at - interval 14 day and f.observed_at + interval 14 day
+    """)
+    recompute_partitions(con, inc, "intermediate", "int_own_post_followers", ["exec_id", "platform", "post_id"],
+                         "_inc_opf_dirty", {"int_own_posts": "exec_id, platform, post_id",
+                                            "stg_posts": "exec_id, platform, post_id"})
+    return True
+
+
+def update_signals_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not _ready(con, inc, "int_exec_weeks", "int_own_posts", "int_engagements", "int_own_post_followers"):
+        return False
+    created, engaged = WEEK.format("created_at"), WEEK.format("engaged_at")
+    # posts that entered or left int_own_posts: their engagements entered or left the inbound counts
+    inc.scratch(con, "_inc_sw_posts", """
+        select exec_id, platform, post_id from (select exec_id, platform, post_id from _inc_old_int_own_posts
+            union all select exec_id, platform, post_id from _inc_new_int_own_posts)
+        group by all having count(*) = 1
+    """)
+    # the executive's output per week, as the model counts it (int_exec_interactions is recomputed in full each
+    # build: compared with the stored counts instead)
+    output = f"""
+        select exec_id, {WEEK.format('"at"')} as week,
+            count(*) filter (where kind in ('reply', 'comment')) as replies_to_others,
+            count(*) filter (where kind in ('repost', 'quote')) as reshares
+        from int_exec_interactions where "at" is not null group by all
+    """
+    inc.scratch(con, "_inc_sw_dirty", f"""
+        {_changed('int_exec_weeks', 'exec_id, week')}
+        union select exec_id, {created} from ({_changed('int_own_posts', 'exec_id, created_at')})
+            where created_at is not null
+        union select exec_id, {engaged} from ({_changed('int_engagements', 'exec_id, engaged_at')})
+        union select o.exec_id, {created} from int_own_posts as o
+            semi join ({_changed('int_engagements', 'exec_id, platform, post_id')}) using (exec_id, platform, post_id)
+            where created_at is not null
+        union select o.exec_id, {created} from int_own_posts as o
+            semi join ({_changed('int_own_post_followers', 'exec_id, platform, post_id')})
+                using (exec_id, platform, post_id)
+            where created_at is not null
+        union select exec_id, {engaged} from int_engagements semi join _inc_sw_posts using (exec_id, platform, post_id)
+        union select exec_id, week from ({output}) as n full join signals_weekly as o using (exec_id, week)
+            where coalesce(n.replies_to_others, 0) <> coalesce(o.replies_to_others, 0)
+                or coalesce(n.reshares, 0) <> coalesce(o.reshares, 0)
+    """)
+    # the sources of an executive (quotes, pingbacks, mentions known) are in every row of theirs, by nullness
+    known = ("inbound_quotes is not null as q, inbound_pingbacks is not null as p, "
+             "inbound_mentions is not null as m")
+    # one mention per executive keeps mentions_known right with the engagements cut down
+    inc.scratch(con, "_inc_sw_mention", "select * from int_engagements where kind = 'mention' "
+                                        "qualify row_number() over (partition by exec_id order by platform, "
+                                        "engagement_key) = 1")
+    for attempt in (1, 2):
+        inc.scratch(con, "_inc_sw_weeks", "select * from int_exec_weeks semi join _inc_sw_dirty using (exec_id, week)")
+        # the engagements the dirty weeks read: engaged in them (inbound; by range, which at 1M engagements is 20
+        # times cheaper than truncating every time to its week), or replies to posts published in them (depth)
+        inc.scratch(con, "_inc_sw_eng", f"""
+            select e.* from int_engagements as e
+            join _inc_sw_dirty as d on d.exec_id = e.exec_id
+                and e.engaged_at >= cast(d.week as timestamptz) and e.engaged_at < cast(d.week + 7 as timestamptz)
+            union select e.* from int_engagements as e semi join (
+                select exec_id, platform, post_id from int_own_posts as o
+                semi join _inc_sw_dirty as d on d.exec_id = o.exec_id and d.week = {WEEK.format('o.created_at')}
+            ) using (exec_id, platform, post_id)
+            where e.kind in ('reply', 'comment')
+            union select * from _inc_sw_mention
+        """)
+        model = _sql_reading(_model_sql("marts", "signals_weekly"),
+                             {"int_exec_weeks": "_inc_sw_weeks", "int_engagements": "_inc_sw_eng"})
+        inc.scratch(con, "_inc_sw_rows", model)
+        flipped = f"""
+            select distinct exec_id from (select distinct exec_id, {known} from _inc_sw_rows) as n
+            join (select distinct exec_id, {known} from signals_weekly) as o using (exec_id)
+            where o.q <> n.q or o.p <> n.p or o.m <> n.m
+        """
+        if attempt == 2 or not _count(con, f"({flipped})"):
+            break
+        inc.stats["signals_sources_flipped"] = _count(con, f"({flipped})")
+        con.execute(f"insert into _inc_sw_dirty select exec_id, week from int_exec_weeks where exec_id in ({flipped}) "
+                    "except select exec_id, week from _inc_sw_dirty")
+    replace_rows(con, inc, "signals_weekly", ["exec_id", "week"], "_inc_sw_dirty", "select * from _inc_sw_rows")
+    return True
+
+
+def update_topics(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not _ready(con, inc, "int_post_topics", "int_engagements"):
+        return False
+    # executives whose own persons changed (identity evidence joined their accounts to others): their engagers
+    # changed on every topic (int_exec_people is recomputed in full; the executives' accounts did not change)
+    old_people = _sql_reading(_model_sql("intermediate", "int_exec_people"), {"int_people": "_prev_int_people"})
+    inc.scratch(con, "_inc_tp_execs", f"""
+        select distinct exec_id from ((select * from int_exec_people except all ({old_people}
+))
+            union all (({old_people}
+) except all select * from int_exec_people))
+    """)
+    inc.scratch(con, "_inc_tp_dirty", f"""
+        {_changed('int_post_topics', 'exec_id, topic_key')}
+        union select t.exec_id, t.topic_key from int_post_topics as t
+            semi join ({_changed('int_engagements', 'exec_id, platform, post_id')}) using (exec_id, platform, post_id)
+        union select exec_id, topic_key from int_post_topics semi join _inc_tp_execs using (exec_id)
+        union select exec_id, topic_key from topics semi join _inc_tp_execs using (exec_id)
+    """)
+    inc.scratch(con, "_inc_tp_int_post_topics", "select * from int_post_topics semi join _inc_tp_dirty "
+                                                "using (exec_id, topic_key)")
+    inc.scratch(con, "_inc_tp_int_exec_topics", "select * from int_exec_topics semi join _inc_tp_dirty "
+                                                "using (exec_id, topic_key)")
+    # the engagements with the dirty topics' posts, read in place (a scratch copy of them cost twice as much)
+    engagements = ("(select * from int_engagements semi join (select distinct exec_id, platform, post_id "
+                   "from _inc_tp_int_post_topics) using (exec_id, platform, post_id))")
+    model = _sql_reading(_model_sql("marts", "topics"), {"int_post_topics": "_inc_tp_int_post_topics",
+                                                          "int_exec_topics": "_inc_tp_int_exec_topics",
+                                                          "int_engagements": engagements})
+    replace_rows(con, inc, "topics", ["exec_id", "topic_key"], "_inc_tp_dirty", model)
+    inc.stats["topics_dirty"] = _count(con, "_inc_tp_dirty")
+    return True
+
+
+UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
+    "int_exec_weeks": update_int_exec_weeks,
+    "int_window_reach": update_int_window_reach,
+    "weekly_reach": update_weekly_reach,
+    "ladder": update_ladder,
+    "int_post_topics": update_int_post_topics,
+    "int_own_post_followers": update_int_own_post_followers,
+    "signals_weekly": update_signals_weekly,
+    "topics": update_topics,
+}
