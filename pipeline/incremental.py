@@ -13,16 +13,26 @@ ones below, which update their table in place from what changed upstream; every 
 (updated) tables it reads, so its result is exactly a full build's. The updated models keep to that too: the test
 ``tests/test_incremental.py`` builds incrementally after new data and compares every table with a full build.
 
+Updaters here (each also in the README's "How data flows"):
 - ``stg_accounts``, ``stg_posts`` (the latest observation of each account / post): the new segments' rows per key,
-  merged with the stored row by the same order (observed_at, then raw id; first_seen the earliest).
+  merged with the stored row by the same order (observed_at, then raw id; first_seen the earliest);
+  ``stg_post_observations``: the new observation times, merged with a stored row of the same time.
+- ``int_people``, ``accounts``, ``identity_evidence``, ``people``, ``int_person_features``: the accounts whose row
+  or identity group changed, and the people they belong or belonged to.
+- ``int_own_posts``, ``post_observations``: the posts that changed.
 - ``int_engagements``: the new observations aggregated per engagement as ``stg_engagements`` does, merged with the
   stored row (the first observation's fields, the earliest time, the least depth), and re-joined to people, ties and
   the executives' own accounts; also every stored engagement whose account now belongs to another person (identity
   evidence that arrived with the new data) or whose (executive, person) tie changed. If the executives' own accounts
   changed, it is recomputed whole.
 - ``int_person_weeks``: recomputed for the (executive, person) pairs whose engagements changed.
-- the per-week and per-topic models (``int_exec_weeks``, ``int_window_reach``, ``weekly_reach``, ``ladder``,
-  ``signals_weekly``, ``int_post_topics``, ``int_own_post_followers``, ``topics``): ``pipeline/update_weekly.py``.
+Elsewhere: the diffusion models in ``pipeline/update_diffusion.py``, the weekly and topic models in
+``pipeline/update_weekly.py``, the spheres in their Python model (``sphere_members.update``).
+
+An updater gets an ``Increment``: for each model M updated before it, ``_inc_old_M`` / ``_inc_new_M`` hold the
+rows taken out / put in (``replace_rows``); for the models in ``Increment.SNAPSHOT`` recomputed in full,
+``_prev_M`` is the table they replaced. It returns False when it cannot tell what changed (an input recomputed in
+full), and the model is then recomputed.
 """
 
 from __future__ import annotations
