@@ -144,16 +144,18 @@ def _model_sql(layer: str, name: str) -> str:
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], dirty: str,
-                 new_sql: str, *, old: str | None = None) -> None:
+                 new_sql: str, *, old: str | None = None, keep_old: bool = True) -> None:
     """Replace the rows of ``model`` whose ``keys`` are in the table ``dirty`` by the rows of ``new_sql``.
 
     What changed is left for the updaters downstream: ``_inc_old_<model>`` holds the rows taken out and
     ``_inc_new_<model>`` the rows put in (both, for a row recomputed unchanged), until the build ends."""
     using = ", ".join(keys)
     on = " and ".join(f"{model}.{c} = {dirty}.{c}" for c in keys)
-    # (``old``: a scratch table the caller already took those rows into: a second pass over a big model saved)
-    inc.scratch(con, f"_inc_old_{model}", f"select * from {old}" if old else
-                f"select t.* from {model} as t semi join {dirty} using ({using})")
+    # (``old``: a scratch table the caller already took those rows into: a second pass over a big model saved;
+    # ``keep_old=False`` where no updater reads them: the spheres' members, millions of rows when all change)
+    if keep_old:
+        inc.scratch(con, f"_inc_old_{model}", f"select * from {old}" if old else
+                    f"select t.* from {model} as t semi join {dirty} using ({using})")
     inc.scratch(con, f"_inc_new_{model}", new_sql)
     con.execute(f"delete from {model} using {dirty} where {on}")
     con.execute(f"insert into {model} by name select * from _inc_new_{model}")

@@ -235,7 +235,7 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         select distinct e.exec_id, e.platform, e.post_id, e.person_id
         from int_engagements as e semi join _sph_posts using (exec_id, platform, post_id)
         anti join int_exec_people as x using (exec_id, person_id)""")
-    inc.scratch(con, "_sph_d_core", "select exec_id, person_id from _sphere_people where posts >= 2")
+    inc.scratch(con, "_sph_d_core", "select exec_id, person_id from _sphere_people where posts >= 2", view=True)
     linked = LINKED_SQL.replace("_sph_eng", "_sph_d_eng").replace("_sph_core", "_sph_d_core")
     replace_rows(con, inc, "_sphere_linked", ["exec_id", "platform", "post_id"], "_sph_posts", linked)
     # each post adds 1 to the weight of every pair of its linked engagers: the difference, pair by pair
@@ -272,5 +272,5 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     }
     for name, sql in scoped.items():
         inc.scratch(con, name, f"select * from ({sql}) semi join _sph_m using (exec_id)", view=True)
-    replace_rows(con, inc, "sphere_members", ["exec_id"], "_sph_m", MEMBERS_SQL)
+    replace_rows(con, inc, "sphere_members", ["exec_id"], "_sph_m", MEMBERS_SQL, keep_old=False)
     return True
