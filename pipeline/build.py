@@ -22,7 +22,7 @@ import duckdb
 from collectors.rawstore import RawStore, _fsync_dir
 from influence import __version__
 from influence.config import Config
-from influence.errors import StoreError
+from influence.errors import ModelError, StoreError
 from pipeline.incremental import Increment, fingerprint, previous_state, record_state
 from pipeline.load import LoadResult, load_observations
 from pipeline.runner import run_models
@@ -133,19 +133,37 @@ def build_warehouse(
                 full_because = "raw segments were rewritten or removed (an erasure)"
             else:
                 full_because = None
-            if full_because is not None and before is not None:
-                con.close()  # start from an empty file after all
+            def start_afresh() -> None:
+                """Drop the copy of the last warehouse and load into an empty file, for a full build after all."""
+                nonlocal con, load
+                con.close()
                 tmp.unlink()
                 con = connect_build(tmp, config.model.memory_limit)
                 first = load
                 load = load_observations(con, store, data_dir / "cache")
                 load.parsed_now, load.raw_records = first.parsed_now, first.raw_records
                 write_seeds(con, config, data_dir)
+
+            if full_because is not None and before is not None:
+                start_afresh()
             phase("load")
             # nothing new since the last build: it stands as it is (the copy is dropped below)
             up_to_date = full_because is None and before is not None and set(load.keys) == before[1]
             increment = Increment() if full_because is None else None
-            timings = {} if up_to_date else run_models(con, {"config": config}, increment=increment)
+            if up_to_date:
+                timings = {}
+            elif increment is not None:
+                try:
+                    timings = run_models(con, {"config": config}, increment=increment)
+                except (ModelError, duckdb.Error) as exc:
+                    # an update that fails (a bug, or a warehouse edited by hand) must not leave every later build
+                    # failing the same way: build in full instead, and say why
+                    full_because = f"the update of the last build failed ({exc}); built in full instead"
+                    increment = None
+                    start_afresh()
+                    timings = run_models(con, {"config": config})
+            else:
+                timings = run_models(con, {"config": config})
             if not up_to_date:
                 record_state(con, fp, load.keys)
             phase("models")

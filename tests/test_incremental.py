@@ -261,3 +261,27 @@ def test_an_executive_whose_sources_flip_has_every_week_recomputed(demo):
     assert result.full_because is None and "signals_weekly" in result.updated
     assert result.stats.get("signals_sources_flipped") == 1
     assert differences(result.path, reference) == []
+
+
+def test_a_failing_update_gives_a_full_build_and_says_why(demo, monkeypatch):
+    """An update that fails (here an updater reading a table that is not there) must not leave every later build
+    failing: the build starts again in full, from an empty file, and says why."""
+    import pipeline.incremental as incremental
+
+    data_dir, config, reference = demo
+    newest = sorted({s.name[:8] for s in _segments(data_dir)})[-1]
+    aside = _held_back(data_dir, [s for s in _segments(data_dir) if s.name[:8] == newest])
+    try:
+        build_warehouse(config, data_dir, full=True)
+    finally:
+        _put_back(data_dir, aside)
+
+    def broken(con, inc):
+        con.execute("select * from no_such_table")
+
+    monkeypatch.setitem(incremental.UPDATERS, "int_person_weeks", broken)
+    result = build_warehouse(config, data_dir)
+    assert result.full_because is not None
+    assert result.full_because.startswith("the update of the last build failed") and "no_such_table" in result.full_because
+    assert not result.updated
+    assert differences(result.path, reference) == []
