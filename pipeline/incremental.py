@@ -16,7 +16,8 @@ ones below, which update their table in place from what changed upstream; every 
 Updaters here (each also in the README's "How data flows"):
 - ``stg_accounts``, ``stg_posts`` (the latest observation of each account / post): the new segments' rows per key,
   merged with the stored row by the same order (observed_at, then raw id; first_seen the earliest);
-  ``stg_post_observations``: the new observation times, merged with a stored row of the same time.
+  ``stg_post_observations``, ``stg_exec_follower_counts``: the new observation times, merged with a stored row of
+  the same time; ``stg_follows``, ``stg_follow_lists``: the followers and lists seen again, merged.
 - ``int_people``, ``accounts``, ``identity_evidence``, ``people``, ``int_person_features``: the accounts whose row
   or identity group changed, and the people they belong or belonged to.
 - ``int_own_posts``, ``post_observations``: the posts that changed.
@@ -144,18 +145,20 @@ def _model_sql(layer: str, name: str) -> str:
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], dirty: str,
-                 new_sql: str, *, old: str | None = None, keep_old: bool = True) -> None:
+                 new_sql: str, *, old: str | None = None, keep_old: bool = True, null_safe: bool = False) -> None:
     """Replace the rows of ``model`` whose ``keys`` are in the table ``dirty`` by the rows of ``new_sql``.
 
     What changed is left for the updaters downstream: ``_inc_old_<model>`` holds the rows taken out and
     ``_inc_new_<model>`` the rows put in (both, for a row recomputed unchanged), until the build ends."""
-    using = ", ".join(keys)
-    on = " and ".join(f"{model}.{c} = {dirty}.{c}" for c in keys)
+    # (``null_safe``: a key column may be NULL, e.g. the one row of a hidden follower list, and NULL = NULL is not
+    # true in a join)
+    eq = "is not distinct from" if null_safe else "="
+    match = f"semi join {dirty} on " + " and ".join(f"t.{c} {eq} {dirty}.{c}" for c in keys)
+    on = " and ".join(f"{model}.{c} {eq} {dirty}.{c}" for c in keys)
     # (``old``: a scratch table the caller already took those rows into: a second pass over a big model saved;
     # ``keep_old=False`` where no updater reads them: the spheres' members, millions of rows when all change)
     if keep_old:
-        inc.scratch(con, f"_inc_old_{model}", f"select * from {old}" if old else
-                    f"select t.* from {model} as t semi join {dirty} using ({using})")
+        inc.scratch(con, f"_inc_old_{model}", f"select * from {old}" if old else f"select t.* from {model} as t {match}")
     inc.scratch(con, f"_inc_new_{model}", new_sql)
     con.execute(f"delete from {model} using {dirty} where {on}")
     con.execute(f"insert into {model} by name select * from _inc_new_{model}")
@@ -311,6 +314,46 @@ def update_int_person_features(con: duckdb.DuckDBPyConnection, inc: Increment) -
     return True
 
 
+def _merge_aggregate(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], merged: str) -> None:
+    """A staging model that aggregates observations per key: its SQL over the new segments' observations alone,
+    then ``merged`` (a select over ``_inc_agg`` = those rows and the stored rows of the same keys, grouped by the
+    keys) replaces the stored rows."""
+    new_rows = _sql_reading(_model_sql("staging", model), {"obs_follows": "obs_new_follows",
+                                                           "obs_accounts": "obs_new_accounts"})
+    inc.scratch(con, f"_inc_agg_new_{model}", new_rows)
+    k = ", ".join(keys)
+    inc.scratch(con, f"_inc_agg_keys_{model}", f"select distinct {k} from _inc_agg_new_{model}")
+    on = " and ".join(f"t.{c} is not distinct from d.{c}" for c in keys)
+    inc.scratch(con, "_inc_agg", f"select * from _inc_agg_new_{model} union all by name "
+                                 f"select t.* from {model} as t semi join _inc_agg_keys_{model} as d on {on}")
+    replace_rows(con, inc, model, keys, f"_inc_agg_keys_{model}", merged, null_safe=True)
+
+
+def update_stg_follows(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    keys = ["exec_id", "platform", "direction", "account_id"]
+    _merge_aggregate(con, inc, "stg_follows", keys, """
+        select exec_id, platform, direction, account_id, bool_or(hidden) as hidden,
+            min(first_seen) as first_seen, max(last_seen) as last_seen
+        from _inc_agg group by all""")
+    return True
+
+
+def update_stg_follow_lists(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    _merge_aggregate(con, inc, "stg_follow_lists", ["exec_id", "platform", "direction"], """
+        select exec_id, platform, direction, arg_max(hidden, last_collected) as hidden,
+            max(last_collected) as last_collected
+        from _inc_agg group by all""")
+    return True
+
+
+def update_stg_exec_follower_counts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    # which accounts are the executives' comes from the config alone, unchanged in an incremental build
+    _merge_aggregate(con, inc, "stg_exec_follower_counts", ["platform", "account_id", "observed_at"], """
+        select platform, account_id, observed_at, max(followers_count) as followers_count
+        from _inc_agg group by all""")
+    return True
+
+
 def update_stg_post_observations(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     """One row per post and observation time, the largest counts seen then: the new observations' rows, merged with
     a stored row of the same time if there is one."""
@@ -417,6 +460,9 @@ UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "stg_accounts": update_stg_accounts,
     "stg_posts": update_stg_posts,
     "stg_post_observations": update_stg_post_observations,
+    "stg_follows": update_stg_follows,
+    "stg_follow_lists": update_stg_follow_lists,
+    "stg_exec_follower_counts": update_stg_exec_follower_counts,
     "int_people": update_int_people,
     "int_person_features": update_int_person_features,
     "accounts": update_accounts,

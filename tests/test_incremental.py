@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -25,7 +26,8 @@ SKIP = {"build_info", "_build_state", "_build_segments"}
 # the models every update below is expected to update in place rather than recompute
 UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
            "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "sphere_members",
-           "int_person_features", "int_diffusion_edges", "int_diffusion_tree", "chains"}
+           "int_person_features", "int_diffusion_edges", "int_diffusion_tree", "chains", "stg_follows", "stg_follow_lists",
+           "stg_exec_follower_counts"}
 # updated in place whenever their inputs were (pipeline/update_weekly.py)
 WEEKLY = {"int_exec_weeks", "int_window_reach", "weekly_reach", "ladder", "signals_weekly", "int_post_topics",
           "int_own_post_followers", "topics"}
@@ -285,3 +287,23 @@ def test_a_failing_update_gives_a_full_build_and_says_why(demo, monkeypatch):
     assert result.full_because.startswith("the update of the last build failed") and "no_such_table" in result.full_because
     assert not result.updated
     assert differences(result.path, reference) == []
+
+
+def test_a_hidden_follower_list_seen_again_stays_one_row():
+    """A hidden list is one stg_follows row whose account_id is NULL: merging a new sighting must replace that row
+    (NULL = NULL is not true in a join), not add a second."""
+    from pipeline.incremental import Increment, update_stg_follows
+
+    con = duckdb.connect()
+    con.execute("create macro is_suppressed(x) as false")
+    con.execute("create table stg_follows as select 'ben' as exec_id, 'mastodon' as platform, 'followers' as direction, "
+                "cast(null as varchar) as account_id, true as hidden, timestamptz '2025-06-01 00:00:00+00' as first_seen, "
+                "timestamptz '2025-06-01 00:00:00+00' as last_seen")
+    con.execute("create table obs_new_follows as select 'ben' as exec_id, 'mastodon' as platform, "
+                "'followers' as direction, cast(null as varchar) as account_id, true as hidden, "
+                "timestamptz '2025-07-01 00:00:00+00' as observed_at")
+    inc = Increment()
+    assert update_stg_follows(con, inc)
+    inc.finish(con)
+    assert con.execute("select hidden, first_seen::date, last_seen::date from stg_follows").fetchall() == [
+        (True, date(2025, 6, 1), date(2025, 7, 1))]
