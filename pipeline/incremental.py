@@ -144,6 +144,23 @@ def _model_sql(layer: str, name: str) -> str:
     return (PIPELINE / "models" / layer / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def _on_new_observations(staging_model: str) -> str:
+    """A staging model's SQL over the new segments' observations alone (``obs_X`` read as ``obs_new_X``)."""
+    return re.sub(r"\bobs_(\w+)\b", r"obs_new_\1", _model_sql("staging", staging_model))
+
+
+def symmetric_difference(a: str, b: str, cols: str = "*") -> str:
+    """SQL for the rows of ``a`` not in ``b`` and of ``b`` not in ``a`` (as multisets), as ``cols``: what changed
+    between a table and the one it replaced (``_prev_M``), or between the rows an update took out and put in."""
+    return (f"select {cols} from ((select * from {a} except all select * from {b}) "
+            f"union all (select * from {b} except all select * from {a}))")
+
+
+def count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    """The number of rows of a table, or of a query in parentheses."""
+    return con.execute(f"select count(*) from {relation}").fetchall()[0][0]
+
+
 def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], dirty: str,
                  new_sql: str, *, old: str | None = None, keep_old: bool = True, null_safe: bool = False) -> None:
     """Replace the rows of ``model`` whose ``keys`` are in the table ``dirty`` by the rows of ``new_sql``.
@@ -183,33 +200,29 @@ def _merge_latest(con: duckdb.DuckDBPyConnection, inc: Increment, table: str, ne
     stored row and the new ones (by last_seen, then last_raw_id), with the earliest first_seen."""
     k = ", ".join(keys)
     inc.scratch(con, f"_inc_keys_{table}", f"select distinct {k} from {new}")
+    # (replace_rows takes the stored rows of those keys into _inc_old_<table> before it runs this)
     replace_rows(con, inc, table, keys, f"_inc_keys_{table}", f"""
         select * exclude (first_seen), min(first_seen) over (partition by {k}) as first_seen
-        from (select * from {new} union all by name
-              select t.* from {table} as t semi join _inc_keys_{table} using ({k}))
+        from (select * from {new} union all by name select * from _inc_old_{table})
         qualify row_number() over (partition by {k} order by last_seen desc, last_raw_id desc) = 1
     """)
 
 
 def update_stg_accounts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    new_rows = _sql_reading(_model_sql("staging", "stg_accounts"), {"obs_accounts": "obs_new_accounts"})
-    inc.scratch(con, "_inc_new_accounts", new_rows)
+    inc.scratch(con, "_inc_new_accounts", _on_new_observations("stg_accounts"))
     _merge_latest(con, inc, "stg_accounts", "_inc_new_accounts", ["platform", "account_id"])
     return True
 
 
 def update_stg_posts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    new_rows = _sql_reading(_model_sql("staging", "stg_posts"), {"obs_posts": "obs_new_posts"})
-    inc.scratch(con, "_inc_new_posts", new_rows)
+    inc.scratch(con, "_inc_new_posts", _on_new_observations("stg_posts"))
     _merge_latest(con, inc, "stg_posts", "_inc_new_posts", ["exec_id", "platform", "post_id"])
     return True
 
 
 def _differs(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute(
-        f"select count(*) from ((select * from {name} except all select * from _prev_{name}) "
-        f"union all (select * from _prev_{name} except all select * from {name}))"
-    ).fetchall()[0][0])
+    """Whether a model recomputed in full (one of ``Increment.SNAPSHOT``) differs from the table it replaced."""
+    return bool(count(con, f"({symmetric_difference(name, f'_prev_{name}')})"))
 
 
 # The person an engagement of an account never observed on its own is given (int_engagements.sql).
@@ -242,12 +255,10 @@ def update_int_people(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     recomputed in full."""
     if "stg_accounts" not in inc.updated:
         return False
-    inc.scratch(con, "_inc_accounts_dirty", """
+    inc.scratch(con, "_inc_accounts_dirty", f"""
         select platform, account_id from _inc_old_stg_accounts
         union select platform, account_id from _inc_new_stg_accounts
-        union select platform, account_id from (
-            (select * from int_identity_groups except all select * from _prev_int_identity_groups)
-            union all (select * from _prev_int_identity_groups except all select * from int_identity_groups))
+        union {symmetric_difference("int_identity_groups", "_prev_int_identity_groups", "platform, account_id")}
     """)
     recompute_partitions(con, inc, "intermediate", "int_people", ["platform", "account_id"], "_inc_accounts_dirty",
                          {"stg_accounts": "platform, account_id", "int_identity_groups": "platform, account_id"})
@@ -316,17 +327,13 @@ def update_int_person_features(con: duckdb.DuckDBPyConnection, inc: Increment) -
 
 def _merge_aggregate(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], merged: str) -> None:
     """A staging model that aggregates observations per key: its SQL over the new segments' observations alone,
-    then ``merged`` (a select over ``_inc_agg`` = those rows and the stored rows of the same keys, grouped by the
-    keys) replaces the stored rows."""
-    new_rows = _sql_reading(_model_sql("staging", model), {"obs_follows": "obs_new_follows",
-                                                           "obs_accounts": "obs_new_accounts"})
-    inc.scratch(con, f"_inc_agg_new_{model}", new_rows)
-    k = ", ".join(keys)
-    inc.scratch(con, f"_inc_agg_keys_{model}", f"select distinct {k} from _inc_agg_new_{model}")
-    on = " and ".join(f"t.{c} is not distinct from d.{c}" for c in keys)
-    inc.scratch(con, "_inc_agg", f"select * from _inc_agg_new_{model} union all by name "
-                                 f"select t.* from {model} as t semi join _inc_agg_keys_{model} as d on {on}")
-    replace_rows(con, inc, model, keys, f"_inc_agg_keys_{model}", merged, null_safe=True)
+    then ``merged`` (a select grouped by the keys over ``{rows}``: those rows and the stored rows of the same keys)
+    replaces the stored rows. Keys are matched NULL to NULL (a hidden follower list has no account)."""
+    inc.scratch(con, f"_inc_agg_new_{model}", _on_new_observations(model))
+    inc.scratch(con, f"_inc_agg_keys_{model}", f"select distinct {', '.join(keys)} from _inc_agg_new_{model}")
+    # (replace_rows takes the stored rows of those keys into _inc_old_<model> before it runs ``merged``)
+    rows = f"(select * from _inc_agg_new_{model} union all by name select * from _inc_old_{model})"
+    replace_rows(con, inc, model, keys, f"_inc_agg_keys_{model}", merged.format(rows=rows), null_safe=True)
 
 
 def update_stg_follows(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
@@ -334,7 +341,7 @@ def update_stg_follows(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     _merge_aggregate(con, inc, "stg_follows", keys, """
         select exec_id, platform, direction, account_id, bool_or(hidden) as hidden,
             min(first_seen) as first_seen, max(last_seen) as last_seen
-        from _inc_agg group by all""")
+        from {rows} group by all""")
     return True
 
 
@@ -342,7 +349,7 @@ def update_stg_follow_lists(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
     _merge_aggregate(con, inc, "stg_follow_lists", ["exec_id", "platform", "direction"], """
         select exec_id, platform, direction, arg_max(hidden, last_collected) as hidden,
             max(last_collected) as last_collected
-        from _inc_agg group by all""")
+        from {rows} group by all""")
     return True
 
 
@@ -350,24 +357,16 @@ def update_stg_exec_follower_counts(con: duckdb.DuckDBPyConnection, inc: Increme
     # which accounts are the executives' comes from the config alone, unchanged in an incremental build
     _merge_aggregate(con, inc, "stg_exec_follower_counts", ["platform", "account_id", "observed_at"], """
         select platform, account_id, observed_at, max(followers_count) as followers_count
-        from _inc_agg group by all""")
+        from {rows} group by all""")
     return True
 
 
 def update_stg_post_observations(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    """One row per post and observation time, the largest counts seen then: the new observations' rows, merged with
-    a stored row of the same time if there is one."""
-    new_rows = _sql_reading(_model_sql("staging", "stg_post_observations"), {"obs_posts": "obs_new_posts"})
-    inc.scratch(con, "_inc_new_obs", new_rows)
-    keys = ["exec_id", "platform", "post_id", "observed_at"]
-    inc.scratch(con, "_inc_obs_keys", f"select distinct {', '.join(keys)} from _inc_new_obs")
-    replace_rows(con, inc, "stg_post_observations", keys, "_inc_obs_keys", f"""
-        select {', '.join(keys)}, max(like_count) as like_count, max(repost_count) as repost_count,
-            max(reply_count) as reply_count, max(quote_count) as quote_count
-        from (select * from _inc_new_obs union all by name
-              select t.* from stg_post_observations as t semi join _inc_obs_keys using ({', '.join(keys)}))
-        group by all
-    """)
+    """One row per post and observation time, the largest counts seen then."""
+    _merge_aggregate(con, inc, "stg_post_observations", ["exec_id", "platform", "post_id", "observed_at"], """
+        select exec_id, platform, post_id, observed_at, max(like_count) as like_count,
+            max(repost_count) as repost_count, max(reply_count) as reply_count, max(quote_count) as quote_count
+        from {rows} group by all""")
     return True
 
 
@@ -375,7 +374,7 @@ def update_post_observations(con: duckdb.DuckDBPyConnection, inc: Increment) -> 
     if not {"stg_post_observations", "int_own_posts"} <= inc.updated:
         return False
     inc.scratch(con, "_inc_obs_posts", """
-        select exec_id, platform, post_id from _inc_obs_keys
+        select exec_id, platform, post_id from _inc_agg_keys_stg_post_observations
         union select exec_id, platform, post_id from _inc_old_int_own_posts
         union select exec_id, platform, post_id from _inc_new_int_own_posts
     """)
@@ -389,8 +388,7 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
     if "stg_accounts" not in inc.updated or exec_accounts_changed(con, inc):
         return False  # an executive's own accounts changed: who counts as an engager changed everywhere
     # the new observations per engagement, as stg_engagements aggregates them
-    new_rows = _sql_reading(_model_sql("staging", "stg_engagements"), {"obs_engagements": "obs_new_engagements"})
-    inc.scratch(con, "_inc_new_eng", new_rows)
+    inc.scratch(con, "_inc_new_eng", _on_new_observations("stg_engagements"))
     # accounts now of another person than their engagements say, and (executive, person) pairs whose tie changed
     people = "_inc_new_int_people" if "int_people" in inc.updated else "int_people"  # (only changed rows can)
     inc.scratch(con, "_inc_repersoned", f"""
@@ -398,14 +396,11 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
         left join _prev_int_people as p using (platform, account_id)
         where n.person_id <> coalesce(p.person_id, {_UNSEEN_PERSON.format(p='n.platform', a='n.account_id')})
     """)
-    inc.scratch(con, "_inc_tie_pairs", """
-        select distinct exec_id, person_id from (
-            (select * from int_ties except all select * from _prev_int_ties)
-            union all (select * from _prev_int_ties except all select * from int_ties))
-    """)
+    tie_changes = symmetric_difference("int_ties", "_prev_int_ties", "exec_id, person_id")
+    inc.scratch(con, "_inc_tie_pairs", f"select distinct * from ({tie_changes})")
     keys = "select exec_id, platform, engagement_key from _inc_new_eng"
-    inc.stats["repersoned_accounts"] = con.execute("select count(*) from _inc_repersoned").fetchall()[0][0]
-    inc.stats["tie_pairs"] = con.execute("select count(*) from _inc_tie_pairs").fetchall()[0][0]
+    inc.stats["repersoned_accounts"] = count(con, "_inc_repersoned")
+    inc.stats["tie_pairs"] = count(con, "_inc_tie_pairs")
     if inc.stats["repersoned_accounts"]:
         keys += """ union select e.exec_id, e.platform, e.engagement_key from int_engagements as e
             semi join _inc_repersoned as r on r.platform = e.account_platform and r.account_id = e.account_id"""
@@ -440,7 +435,7 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
     recomputed = _sql_reading(_model_sql("intermediate", "int_engagements"), {"stg_engagements": "_inc_stg_eng"})
     replace_rows(con, inc, "int_engagements", ["exec_id", "platform", "engagement_key"], "_inc_eng_keys", recomputed,
                  old="_inc_old_eng")
-    inc.stats["engagements_updated"] = con.execute("select count(*) from _inc_eng_keys").fetchall()[0][0]
+    inc.stats["engagements_updated"] = count(con, "_inc_eng_keys")
     return True
 
 

@@ -135,8 +135,8 @@ def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_
     for model in models:
         t0 = time.perf_counter()
         try:
-            updater = (UPDATERS.get(model.name) or model.update) if increment is not None else None
-            if updater is not None and increment is not None and updater(con, increment):
+            updater = UPDATERS.get(model.name) or model.update
+            if increment is not None and updater is not None and updater(con, increment):
                 increment.updated.add(model.name)
             else:
                 if increment is not None and model.name in increment.SNAPSHOT:

@@ -18,7 +18,15 @@ from collections.abc import Callable
 
 import duckdb
 
-from pipeline.incremental import Increment, _model_sql, _sql_reading, recompute_partitions, replace_rows
+from pipeline.incremental import (
+    Increment,
+    _model_sql,
+    _sql_reading,
+    count,
+    recompute_partitions,
+    replace_rows,
+    symmetric_difference,
+)
 
 NODE = ["exec_id", "platform", "node_id"]
 ROOT = ["exec_id", "platform", "root_post_id"]
@@ -33,26 +41,19 @@ def update_int_diffusion_edges(con: duckdb.DuckDBPyConnection, inc: Increment) -
     if not {"int_engagements", "stg_posts"} <= inc.updated:
         return False
     # authors now of another person, or of one at all: their posts' person_id changes. The int_engagements update
-    # found the accounts whose person changed (a new one: from the person it would have had unseen); new accounts
-    # are those new in stg_accounts (accounts are never dropped but by a full build)
-    if {"_inc_repersoned", "_inc_old_stg_accounts", "_inc_new_stg_accounts"} <= inc.temp:
-        inc.scratch(con, "_inc_dif_repersoned", """
-            select platform, account_id from _inc_repersoned
-            union (select platform, account_id from _inc_new_stg_accounts
-                   except select platform, account_id from _inc_old_stg_accounts)
-        """)
-    else:
-        inc.scratch(con, "_inc_dif_repersoned", """
-            select platform, account_id from int_people as n
-            full join _prev_int_people as p using (platform, account_id)
-            where n.person_id is distinct from p.person_id
-        """)
+    # (which ran: int_engagements is updated) found the accounts whose person changed (a new one: from the person
+    # it would have had unseen); new accounts are those new in stg_accounts (never dropped but by a full build)
+    inc.scratch(con, "_inc_dif_repersoned", """
+        select platform, account_id from _inc_repersoned
+        union (select platform, account_id from _inc_new_stg_accounts
+               except select platform, account_id from _inc_old_stg_accounts)
+    """)
     nodes = f"""
         select exec_id, platform, {_ENGAGEMENT_NODE} as node_id from _inc_old_int_engagements where {_SPREADS}
         union select exec_id, platform, {_ENGAGEMENT_NODE} from _inc_new_int_engagements where {_SPREADS}
         union select exec_id, platform, post_id from _inc_old_stg_posts where kind in ('quote', 'reply')
         union select exec_id, platform, post_id from _inc_new_stg_posts where kind in ('quote', 'reply')"""
-    if con.execute("select count(*) from _inc_dif_repersoned").fetchall()[0][0]:
+    if count(con, "_inc_dif_repersoned"):
         nodes += """
         union select s.exec_id, s.platform, s.post_id from stg_posts as s
             semi join _inc_dif_repersoned as r on r.platform = s.platform and r.account_id = s.author_account_id
@@ -73,7 +74,7 @@ def update_int_diffusion_edges(con: duckdb.DuckDBPyConnection, inc: Increment) -
     # their rows: keep the dirty nodes only
     replace_rows(con, inc, "int_diffusion_edges", NODE, "_inc_dif_nodes",
                  f"select * from ({model}) semi join _inc_dif_nodes using ({', '.join(NODE)})")
-    inc.stats["diffusion_nodes_updated"] = con.execute("select count(*) from _inc_dif_nodes").fetchall()[0][0]
+    inc.stats["diffusion_nodes_updated"] = count(con, "_inc_dif_nodes")
     return True
 
 
@@ -174,7 +175,7 @@ def update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) ->
                          {"int_diffusion_edges": "_inc_tree_edges", "int_own_posts": "_inc_tree_own_posts"})
     replace_rows(con, inc, "int_diffusion_tree", ROOT, "_inc_tree_affected",
                  f"select * from ({model}) semi join _inc_tree_roots using ({', '.join(ROOT)})")
-    inc.stats["diffusion_trees_updated"] = con.execute("select count(*) from _inc_tree_affected").fetchall()[0][0]
+    inc.stats["diffusion_trees_updated"] = count(con, "_inc_tree_affected")
     return True
 
 
@@ -182,13 +183,11 @@ def update_chains(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     """A root's row comes from its tree and whether the people in it are the executive's."""
     if "int_diffusion_tree" not in inc.updated:
         return False
-    inc.scratch(con, "_inc_chain_roots", """
+    inc.scratch(con, "_inc_chain_roots", f"""
         select exec_id, platform, root_post_id from _inc_old_int_diffusion_tree
         union select exec_id, platform, root_post_id from _inc_new_int_diffusion_tree
         union select t.exec_id, t.platform, t.root_post_id from int_diffusion_tree as t
-            semi join ((select * from int_exec_people except select * from _prev_int_exec_people)
-                       union (select * from _prev_int_exec_people except select * from int_exec_people))
-                using (exec_id, person_id)
+            semi join ({symmetric_difference("int_exec_people", "_prev_int_exec_people")}) using (exec_id, person_id)
     """)
     recompute_partitions(con, inc, "marts", "chains", ROOT, "_inc_chain_roots",
                          {"int_diffusion_tree": "exec_id, platform, root_post_id"})

@@ -31,9 +31,11 @@ from pipeline.incremental import (
     Increment,
     _model_sql,
     _sql_reading,
+    count,
     exec_accounts_changed,
     recompute_partitions,
     replace_rows,
+    symmetric_difference,
 )
 
 WEEK = "cast(date_trunc('week', {}) as date)"
@@ -41,12 +43,7 @@ WEEK = "cast(date_trunc('week', {}) as date)"
 
 def _changed(model: str, cols: str) -> str:
     """The rows of ``model`` this build really took out or put in (not the ones recomputed unchanged)."""
-    return (f"select {cols} from ((select * from _inc_old_{model} except all select * from _inc_new_{model}) "
-            f"union all (select * from _inc_new_{model} except all select * from _inc_old_{model}))")
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"select count(*) from {table}").fetchall()[0][0]
+    return symmetric_difference(f"_inc_old_{model}", f"_inc_new_{model}", cols)
 
 
 def _ready(con: duckdb.DuckDBPyConnection, inc: Increment, *models: str) -> bool:
@@ -75,8 +72,8 @@ def update_int_exec_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
         from o full join _inc_ew_came as c using (exec_id) full join _inc_ew_gone as g using (exec_id)
     """)
     recount = "select exec_id from _inc_ew_span where lo is null or hi is null"
-    if _count(con, f"({recount})"):
-        inc.stats["exec_weeks_recounted"] = _count(con, f"({recount})")
+    if count(con, f"({recount})"):
+        inc.stats["exec_weeks_recounted"] = count(con, f"({recount})")
         con.execute(f"""
             update _inc_ew_span as s set lo = r.lo, hi = r.hi
             from (select exec_id, min(week) as lo, max(week) as hi
@@ -87,7 +84,7 @@ def update_int_exec_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
         # an executive left with no activity at all keeps NULL ends: no weeks
     inc.scratch(con, "_inc_ew_dirty", "select exec_id from _inc_ew_span "
                                       "where lo is distinct from old_lo or hi is distinct from old_hi")
-    inc.stats["exec_spans_changed"] = _count(con, "_inc_ew_dirty")
+    inc.stats["exec_spans_changed"] = count(con, "_inc_ew_dirty")
     replace_rows(con, inc, "int_exec_weeks", ["exec_id"], "_inc_ew_dirty", """
         select exec_id, cast(unnest(generate_series(lo, hi, interval 7 day)) as date) as week
         from _inc_ew_span semi join _inc_ew_dirty using (exec_id) where lo is not null
@@ -126,7 +123,7 @@ def update_int_window_reach(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
         select r.* from ({model}
 ) as r join _inc_wr_from as f using (exec_id) where r.week >= f.from_week
     """)
-    inc.stats["window_reach_rows"] = _count(con, "_inc_new_int_window_reach")
+    inc.stats["window_reach_rows"] = count(con, "_inc_new_int_window_reach")
     return True
 
 
@@ -247,9 +244,9 @@ def update_signals_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
             join (select distinct exec_id, {known} from signals_weekly) as o using (exec_id)
             where o.q <> n.q or o.p <> n.p or o.m <> n.m
         """
-        if attempt == 2 or not _count(con, f"({flipped})"):
+        if attempt == 2 or not count(con, f"({flipped})"):
             break
-        inc.stats["signals_sources_flipped"] = _count(con, f"({flipped})")
+        inc.stats["signals_sources_flipped"] = count(con, f"({flipped})")
         con.execute(f"insert into _inc_sw_dirty select exec_id, week from int_exec_weeks where exec_id in ({flipped}) "
                     "except select exec_id, week from _inc_sw_dirty")
     replace_rows(con, inc, "signals_weekly", ["exec_id", "week"], "_inc_sw_dirty", "select * from _inc_sw_rows")
@@ -260,14 +257,9 @@ def update_topics(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     if not _ready(con, inc, "int_post_topics", "int_engagements"):
         return False
     # executives whose own persons changed (identity evidence joined their accounts to others): their engagers
-    # changed on every topic (int_exec_people is recomputed in full; the executives' accounts did not change)
-    old_people = _sql_reading(_model_sql("intermediate", "int_exec_people"), {"int_people": "_prev_int_people"})
-    inc.scratch(con, "_inc_tp_execs", f"""
-        select distinct exec_id from ((select * from int_exec_people except all ({old_people}
-))
-            union all (({old_people}
-) except all select * from int_exec_people))
-    """)
+    # changed on every topic (int_exec_people is recomputed in full; _prev_int_exec_people is the table it replaced)
+    inc.scratch(con, "_inc_tp_execs", "select distinct exec_id from "
+                                      f"({symmetric_difference('int_exec_people', '_prev_int_exec_people', 'exec_id')})")
     inc.scratch(con, "_inc_tp_dirty", f"""
         {_changed('int_post_topics', 'exec_id, topic_key')}
         union select t.exec_id, t.topic_key from int_post_topics as t
@@ -286,7 +278,7 @@ def update_topics(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
                                                           "int_exec_topics": "_inc_tp_int_exec_topics",
                                                           "int_engagements": engagements})
     replace_rows(con, inc, "topics", ["exec_id", "topic_key"], "_inc_tp_dirty", model)
-    inc.stats["topics_dirty"] = _count(con, "_inc_tp_dirty")
+    inc.stats["topics_dirty"] = count(con, "_inc_tp_dirty")
     return True
 
 

@@ -197,16 +197,12 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     whose count of posts changed, the posts whose linked engagers may have changed, the edges that changed; then
     Leiden again, from scratch and with the same seed, for every executive whose graph changed (so the spheres are
     exactly a full build's), and their members."""
-    from pipeline.incremental import replace_rows
+    from pipeline.incremental import count, replace_rows, symmetric_difference
 
-    state = {"_sphere_people", *STATE}
-    have = {n for (n,) in con.execute("select table_name from duckdb_tables() where table_name like '\\_sphere\\_%' "
-                                      "escape '\\'").fetchall()}
-    if "int_engagements" not in inc.updated or not state <= have:
+    # (the state tables are there: the last build was made by this code, or this would be a full build)
+    if "int_engagements" not in inc.updated:
         return False
-    if con.execute("select count(*) from ((select * from int_exec_people except all select * from _prev_int_exec_people) "
-                   "union all (select * from _prev_int_exec_people except all select * from int_exec_people))"
-                   ).fetchall()[0][0]:
+    if count(con, f"({symmetric_difference('int_exec_people', '_prev_int_exec_people')})"):
         return False  # an executive's own person changed: who is an engager changed
     changed = "(select * from _inc_old_int_engagements union all select * from _inc_new_int_engagements)"
     inc.scratch(con, "_sph_p", f"select distinct exec_id, person_id from {changed} "
@@ -255,7 +251,7 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     inc.scratch(con, "_sph_x", "select distinct exec_id from _sph_delta union select distinct exec_id from _sph_flipped")
     inc.scratch(con, "_sph_m", "select exec_id from _sph_x union select exec_id from _sph_p "
                                "union select exec_id from _sph_posts")
-    inc.stats["sphere_graphs_changed"] = con.execute("select count(*) from _sph_x").fetchall()[0][0]
+    inc.stats["sphere_graphs_changed"] = count(con, "_sph_x")
     edges = con.sql("select e.* from _sphere_edges as e semi join _sph_x using (exec_id) "
                     "order by exec_id, u, v").to_arrow_table()
     core = con.sql("select exec_id, person_id from _sphere_people semi join _sph_x using (exec_id) "
