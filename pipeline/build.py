@@ -24,7 +24,7 @@ from influence import __version__
 from influence.config import Config
 from influence.errors import ModelError, StoreError
 from pipeline.incremental import Increment, fingerprint, previous_state, record_state
-from pipeline.load import LoadResult, load_observations
+from pipeline.load import LoadResult, load_observations, segment_keys
 from pipeline.runner import run_models
 from pipeline.seeds import write_seeds
 
@@ -60,6 +60,27 @@ def exclusive_lock(path: Path, what: str, *, wait: bool = False):
 
 
 SPILL_DIR = ".model-spill"
+
+
+def _why_full(config: Config, data_dir: Path, keys: set[str], before: tuple[str, set[str]] | None,
+              full: bool) -> str | None:
+    """Why this build must recompute every model, or None when it may update the last one
+    (``pipeline/incremental.py``): the seeds are written into a scratch connection to take the fingerprint."""
+    if full:
+        return "asked for (--full)"
+    if before is None:
+        return "no earlier build to update"
+    probe = duckdb.connect(":memory:")
+    try:
+        write_seeds(probe, config, data_dir)
+        fp = fingerprint(probe)
+    finally:
+        probe.close()
+    if before[0] != fp:
+        return "the config, a ties register, an identity decision, the suppression list or the code changed"
+    if not before[1] <= keys:
+        return "raw segments were rewritten or removed (an erasure)"
+    return None
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -104,9 +125,13 @@ def build_warehouse(
             stale.unlink()  # left by a build that crashed; we hold the lock, so nobody else is writing it
         shutil.rmtree(data_dir / SPILL_DIR, ignore_errors=True)  # likewise what such a build spilled
         before = None if full else previous_state(final)
-        if before is not None:
+        keys = set(segment_keys(store))
+        full_because = _why_full(config, data_dir, keys, before, full)
+        # nothing new since the last build: it stands as it is (nothing copied, no model run)
+        up_to_date = full_because is None and before is not None and keys == before[1]
+        if full_because is None and not up_to_date:
             shutil.copyfile(final, tmp)  # the previous warehouse, updated in place; the old file stays as it is
-        con = connect_build(tmp, config.model.memory_limit)
+        con = duckdb.connect(":memory:") if up_to_date else connect_build(tmp, config.model.memory_limit)
         phases: dict[str, float] = {}
         mark = time.perf_counter()
 
@@ -116,72 +141,54 @@ def build_warehouse(
             phases[name] = now - mark
             mark = now
 
-        try:
-            load = load_observations(
+        def load() -> LoadResult:
+            return load_observations(
                 con, store, data_dir / "cache", progress=(lambda i, n: progress("parse", i, n)) if progress else None,
-                loaded_before=before[1] if before is not None else None,
+                loaded_before=before[1] if full_because is None and before is not None else None,
             )
+
+        try:
+            loaded = load()
+            if up_to_date:  # (loaded into memory: what the summary reports, and the parse cache kept tidy)
+                con.close()
+                con = duckdb.connect(str(final), read_only=True)
+                tables = _tables(con)
+                con.close()
+                phase("load")
+                return BuildResult(path=final, load=loaded, timings={}, seconds=time.perf_counter() - t0,
+                                   tables=tables, phases=phases, up_to_date=True)
             write_seeds(con, config, data_dir)
-            fp = fingerprint(con)
-            if full:
-                full_because = "asked for (--full)"
-            elif before is None:
-                full_because = "no earlier build to update"
-            elif before[0] != fp:
-                full_because = "the config, a ties register, an identity decision, the suppression list or the code changed"
-            elif not before[1] <= set(load.keys):
-                full_because = "raw segments were rewritten or removed (an erasure)"
-            else:
-                full_because = None
-            def start_afresh() -> None:
-                """Drop the copy of the last warehouse and load into an empty file, for a full build after all."""
-                nonlocal con, load
+            # (an update: the fingerprint is the last build's, as _why_full found)
+            fp = before[0] if full_because is None and before is not None else fingerprint(con)
+            phase("load")
+            increment = Increment() if full_because is None else None
+            try:
+                timings = run_models(con, {"config": config}, increment=increment)
+            except (ModelError, duckdb.Error) as exc:
+                if increment is None:
+                    raise
+                # an update that fails (a bug, or a warehouse edited by hand) must not leave every later build
+                # failing the same way: build in full instead, from an empty file, and say why
+                full_because = f"the update of the last build failed ({exc}); built in full instead"
+                increment = None
                 con.close()
                 tmp.unlink()
                 con = connect_build(tmp, config.model.memory_limit)
-                first = load
-                load = load_observations(con, store, data_dir / "cache")
-                load.parsed_now, load.raw_records = first.parsed_now, first.raw_records
+                parsed_now = loaded.parsed_now
+                loaded = load()
+                loaded.parsed_now = parsed_now
                 write_seeds(con, config, data_dir)
-
-            if full_because is not None and before is not None:
-                start_afresh()
-            phase("load")
-            # nothing new since the last build: it stands as it is (the copy is dropped below)
-            up_to_date = full_because is None and before is not None and set(load.keys) == before[1]
-            increment = Increment() if full_because is None else None
-            if up_to_date:
-                timings = {}
-            elif increment is not None:
-                try:
-                    timings = run_models(con, {"config": config}, increment=increment)
-                except (ModelError, duckdb.Error) as exc:
-                    # an update that fails (a bug, or a warehouse edited by hand) must not leave every later build
-                    # failing the same way: build in full instead, and say why
-                    full_because = f"the update of the last build failed ({exc}); built in full instead"
-                    increment = None
-                    start_afresh()
-                    timings = run_models(con, {"config": config})
-            else:
                 timings = run_models(con, {"config": config})
-            if not up_to_date:
-                record_state(con, fp, load.keys)
+            record_state(con, fp, loaded.keys)
             phase("models")
         except BaseException:
             con.close()
             raise
-        if up_to_date:
-            tables = _tables(con)
-            con.close()
-            tmp.unlink()
-            phase("publish")
-            return BuildResult(path=final, load=load, timings=timings, seconds=time.perf_counter() - t0,
-                               tables=tables, phases=phases, up_to_date=True)
         try:
             con.execute(
                 "create or replace table build_info as select ? as built_at, ? as version, ? as raw_segments, "
                 "? as load_errors",
-                [datetime.now(UTC), __version__, load.segments, load.errors],
+                [datetime.now(UTC), __version__, loaded.segments, loaded.errors],
             )
             for name, kind in con.execute(
                 "select table_name, table_type from information_schema.tables "
@@ -201,6 +208,6 @@ def build_warehouse(
         os.replace(tmp, final)
         _fsync_dir(data_dir)
         phase("publish")
-    return BuildResult(path=final, load=load, timings=timings, seconds=time.perf_counter() - t0, tables=tables,
+    return BuildResult(path=final, load=loaded, timings=timings, seconds=time.perf_counter() - t0, tables=tables,
                        phases=phases, full_because=full_because,
                        updated=increment.updated if increment else set(), stats=increment.stats if increment else {})

@@ -235,6 +235,15 @@ PARALLEL_MIN_BYTES = 8 << 20
 BATCH_MAX_BYTES = 4 << 20
 
 
+def segment_keys(store: RawStore, segments: list[Path] | None = None) -> list[str]:
+    """Each raw segment's cache key (its name, size and modification time): what a build records it read."""
+    keys = []
+    for seg in store.segments() if segments is None else segments:
+        st = seg.stat()
+        keys.append(hashlib.sha1(f"{seg.relative_to(store.root)}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:20])
+    return keys
+
+
 def load_observations(
     con: duckdb.DuckDBPyConnection,
     store: RawStore,
@@ -253,9 +262,8 @@ def load_observations(
     segments = store.segments()
     wanted: list[Path] = []
     pending: list[tuple[int, Path, str]] = []
-    for seg in segments:
+    for seg, key in zip(segments, segment_keys(store, segments), strict=True):
         st = seg.stat()
-        key = hashlib.sha1(f"{seg.relative_to(store.root)}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:20]
         target = version_dir / f"{key}.done"
         if not target.exists():
             pending.append((st.st_size, seg, key))
