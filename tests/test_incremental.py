@@ -18,9 +18,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from collectors.rawstore import RawStore
 from influence.config import load_config
 from influence.demo import load_demo
 from pipeline.build import build_warehouse
+from pipeline.load import load_observations
 
 SKIP = {"build_info", "_build_state", "_build_segments"}
 # the models every update below is expected to update in place rather than recompute
@@ -307,3 +309,42 @@ def test_a_hidden_follower_list_seen_again_stays_one_row():
     inc.finish(con)
     assert con.execute("select hidden, first_seen::date, last_seen::date from stg_follows").fetchall() == [
         (True, date(2025, 6, 1), date(2025, 7, 1))]
+
+
+@pytest.mark.slow
+def test_a_killed_update_leaves_the_last_warehouse_and_the_next_build_completes_it(tmp_path):
+    """SIGKILL in the middle of an update (a copy of the last warehouse being changed in place): the published
+    warehouse is still the last one, whole; the next build updates it to what a full build gives."""
+    import crashkit as ck
+
+    data_dir = tmp_path / "data"
+    cfg_path, _ = load_demo(data_dir)
+    config = load_config(cfg_path)
+    aside = _held_back(data_dir, _segments(data_dir)[::3])
+    try:
+        build_warehouse(config, data_dir, full=True)
+    finally:
+        _put_back(data_dir, aside)
+    last = tmp_path / "last.duckdb"
+    shutil.copyfile(data_dir / "warehouse.duckdb", last)
+    # parse the new segments first, so that the kills fall in the update rather than in parsing
+    load_observations(duckdb.connect(), RawStore(data_dir / "raw"), data_dir / "cache")
+
+    rng = random.Random(20261203)
+    kills = finished = 0
+    while kills < 3 and kills + finished < 10:
+        log = ck.kill_repeatedly(["model"], cfg_path, data_dir, times=1, window=(0.6, 2.4), rng=rng)
+        if log.finished_first:  # the update completed before its kill: start again from the last build
+            finished += 1
+            shutil.copyfile(last, data_dir / "warehouse.duckdb")
+            continue
+        kills += log.kills
+        assert differences(last, data_dir / "warehouse.duckdb") == []  # the last build, untouched
+    assert kills >= 3, f"{finished} runs finished before their kill"
+
+    result = build_warehouse(config, data_dir)
+    assert result.full_because is None and not result.up_to_date  # the update itself, not a fallback
+    assert not list(data_dir.glob(".warehouse.duckdb.building-*"))  # the killed runs' copies are gone
+    updated = tmp_path / "updated.duckdb"
+    shutil.copyfile(result.path, updated)
+    assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []
