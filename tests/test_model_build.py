@@ -48,6 +48,76 @@ def test_the_grain_check_catches_a_duplicate(built):
         check_grain(built, Model("_dup", "staging", None, ["exec_id", "platform", "engagement_key"]))
 
 
+# What stg_engagements means, written the plain way: one aggregate over every observation. The model takes a
+# shortcut for engagements observed once; it must give these rows exactly.
+EVERY_OBSERVATION_AGGREGATED = """
+    select exec_id, platform, engagement_key,
+        f.post_id, f.account_id, coalesce(f.account_platform, platform) as account_platform, f.kind,
+        coalesce(engaged_at, first_seen) as engaged_at, engaged_at is not null as time_known,
+        first_seen, last_seen, f.via_post_id, depth
+    from (
+        select exec_id, platform, engagement_key,
+            arg_min({'post_id': post_id, 'account_id': account_id, 'account_platform': account_platform,
+                     'kind': kind, 'via_post_id': via_post_id}, observed_at) as f,
+            min(engaged_at) as engaged_at, min(observed_at) as first_seen, max(observed_at) as last_seen,
+            min(depth) as depth
+        from obs_engagements where not is_suppressed(account_id)
+        group by exec_id, platform, engagement_key
+    )
+"""
+
+
+def _differences(con, a: str, b: str) -> int:
+    a, b = f"select * from ({a})", f"select * from ({b})"
+    return con.execute(f"select (select count(*) from ({a} except all {b})) + (select count(*) from ({b} except all {a}))"
+                       ).fetchall()[0][0]
+
+
+def test_engagements_observed_once_skip_the_aggregate_and_give_its_rows(built, tmp_path):
+    stg = next(m for m in discover() if m.name == "stg_engagements").sql
+    # the demo: some engagements are seen more than once (P1's likes), most once
+    counts = built.execute("select count(*) filter (where n > 1), count(*) filter (where n = 1) from "
+                           "(select count(*) as n from obs_engagements group by exec_id, platform, engagement_key)"
+                           ).fetchall()[0]
+    assert counts[0] > 0 and counts[1] > 0
+    assert _differences(built, "select * from stg_engagements", EVERY_OBSERVATION_AGGREGATED) == 0
+    # the edge cases, on observations made up for them
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    write_seeds(con, load_config(load_demo(tmp_path)[0]), tmp_path)
+    con.execute("""create table obs_engagements as select * from (values
+        -- seen three times, saying different things: the first observation's account, post and kind hold
+        ('e1', 'bluesky', 'p1', 'a1', null, 'like', timestamptz '2025-01-01 10:00+00', 'k1', null, null,
+         timestamptz '2025-01-03 00:00+00'),
+        ('e1', 'bluesky', 'p1', 'a1b', 'mastodon', 'reshare', null, 'k1', 'v1', 2, timestamptz '2025-01-02 00:00+00'),
+        ('e1', 'bluesky', 'p9', 'a1c', null, 'like', timestamptz '2025-01-01 09:00+00', 'k1', null, 1,
+         timestamptz '2025-01-04 00:00+00'),
+        -- seen once, with and without a time of its own
+        ('e1', 'bluesky', 'p1', 'a2', null, 'like', timestamptz '2025-01-01 11:00+00', 'k2', null, null,
+         timestamptz '2025-01-02 00:00+00'),
+        ('e1', 'mastodon', 'p2', 'a3', 'mastodon', 'reshare', null, 'k3', 'v3', 1, timestamptz '2025-01-02 00:00+00'),
+        -- the same key under another executive and platform: other engagements
+        ('e2', 'bluesky', 'p1', 'a1', null, 'like', null, 'k1', null, null, timestamptz '2025-01-05 00:00+00'),
+        ('e1', 'mastodon', 'p1', 'a1', null, 'like', null, 'k1', null, null, timestamptz '2025-01-05 00:00+00'),
+        -- no observation time (never written by a parser, but arg_min ignores such a row and so must the model)
+        ('e3', 'bluesky', 'p3', 'a4', null, 'like', null, 'k4', null, null, null),
+        ('e3', 'bluesky', 'p3', 'a5', null, 'like', null, 'k5', null, null, null),
+        ('e3', 'bluesky', 'p3', 'a5', null, 'quote', null, 'k5', null, null, timestamptz '2025-01-06 00:00+00')
+        ) as t(exec_id, platform, post_id, account_id, account_platform, kind, engaged_at, engagement_key,
+               via_post_id, depth, observed_at)""")
+    assert _differences(con, stg, EVERY_OBSERVATION_AGGREGATED) == 0
+    got = {r[:3]: r[3:] for r in con.execute(
+        f"select exec_id, platform, engagement_key, post_id, account_id, kind, time_known, depth from ({stg})"
+    ).fetchall()}
+    assert len(got) == 7
+    assert got[("e1", "bluesky", "k1")] == ("p1", "a1b", "reshare", True, 1)
+    assert got[("e3", "bluesky", "k5")] == ("p3", "a5", "quote", False, None)
+    # suppressed accounts are left out on both paths
+    con.execute("insert into cfg_suppressed select sha256(norm_id('a2')) union all select sha256(norm_id('a1c'))")
+    assert _differences(con, stg, EVERY_OBSERVATION_AGGREGATED) == 0
+    assert con.execute(f"select count(*) from ({stg}) where account_id = 'a2'").fetchall() == [(0,)]
+
+
 def test_spheres_are_the_same_computed_in_worker_processes(built, monkeypatch):
     from pipeline.models.marts import sphere_members as sm
 

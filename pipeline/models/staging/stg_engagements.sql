@@ -2,7 +2,19 @@
 -- materialized: ephemeral
 -- One row per engagement however often it was observed. Where the platform gives no time (Mastodon likes and
 -- boosts), the engagement is dated when it was first seen and time_known is false.
-with firsts as (
+-- Nearly every engagement is observed once, and a row seen once is its own first observation: only the keys seen
+-- more than once (found by a 64-bit hash of the key, so a collision only sends a few more rows the long way) go
+-- through the aggregate. At 10M engagements, aggregating every row held 5.5 GB (DuckDB's peak buffer memory) and
+-- set the full build's peak (6.1 GB); with the shortcut the build peaks at 3.8 GB, no slower (README, Performance). Rows with no observation time also take the aggregate, which
+-- ignores them as arg_min does. The observations are read twice from the parse cache (not a shared CTE, which
+-- DuckDB would hold in memory whole).
+with repeated as (
+    select hash(exec_id, platform, engagement_key) as h
+    from obs_engagements
+    group by h
+    having count(*) > 1 or count(observed_at) < count(*)
+),
+firsts as (
     select
         exec_id, platform, engagement_key,
         -- what the first observation said, taken in one aggregate
@@ -12,9 +24,17 @@ with firsts as (
         min(observed_at) as first_seen,
         max(observed_at) as last_seen,
         min(depth) as depth
-    from obs_engagements
-    where not is_suppressed(account_id)
+    from (select *, hash(exec_id, platform, engagement_key) as h from obs_engagements where not is_suppressed(account_id)) as o
+    semi join repeated using (h)
     group by exec_id, platform, engagement_key
+    union all
+    select
+        exec_id, platform, engagement_key,
+        {'post_id': post_id, 'account_id': account_id, 'account_platform': account_platform, 'kind': kind,
+         'via_post_id': via_post_id} as f,
+        engaged_at, observed_at as first_seen, observed_at as last_seen, depth
+    from (select *, hash(exec_id, platform, engagement_key) as h from obs_engagements where not is_suppressed(account_id)) as o
+    anti join repeated using (h)
 )
 select
     exec_id, platform, engagement_key,
