@@ -127,6 +127,52 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
         con.close()
 
 
+def test_leiden_runs_again_only_for_the_executives_whose_graph_changed(demo, monkeypatch):
+    """Held back: the newest segment of one source. The update must run Leiden for exactly the executives whose
+    graph of engagers (nodes or weighted edges) differs from the last build's, and still equal a full build."""
+    data_dir, config, reference = demo
+    segments = [s for s in _segments(data_dir) if "source=mastodon" in str(s)]
+    aside = _held_back(data_dir, [segments[-1]])
+    try:
+        build_warehouse(config, data_dir, full=True)
+    finally:
+        _put_back(data_dir, aside)
+    before = data_dir.parent / f"{data_dir.name}-before-leiden.duckdb"
+    shutil.copyfile(data_dir / "warehouse.duckdb", before)
+    # communities_of_nodes seeds Python's random with "<SEED>:<exec_id>" right before each executive's Leiden
+    from pipeline.models.marts.sphere_members import SEED
+    ran: list[str] = []
+    real_seed = random.seed
+
+    def seed(a=None, *args, **kwargs):
+        if isinstance(a, str) and a.startswith(f"{SEED}:"):
+            ran.append(a.split(":", 1)[1])
+        return real_seed(a, *args, **kwargs)
+
+    monkeypatch.setattr(random, "seed", seed)
+    result = build_warehouse(config, data_dir)
+    monkeypatch.undo()
+    assert result.full_because is None and "sphere_members" in result.updated
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("attach ? as a (read_only)", [str(before)])
+        con.execute("attach ? as b (read_only)", [str(result.path)])
+        changed = {x for (x,) in con.execute("""
+            select exec_id from ((select * from a._sphere_edges except all select * from b._sphere_edges)
+                union all (select * from b._sphere_edges except all select * from a._sphere_edges))
+            union select exec_id from ((select exec_id, person_id from a._sphere_people
+                    except select exec_id, person_id from b._sphere_people)
+                union all (select exec_id, person_id from b._sphere_people
+                    except select exec_id, person_id from a._sphere_people))""").fetchall()}
+        with_graph = {x for (x,) in con.execute("select distinct exec_id from b._sphere_people").fetchall()}
+    finally:
+        con.close()
+    assert changed, "the held-back segment changed no graph: the test needs another segment"
+    assert changed < with_graph, "every executive's graph changed: the test proves no skipping"
+    assert sorted(ran) == sorted(changed) and result.stats["sphere_graphs_changed"] == len(changed)
+    assert differences(result.path, reference) == []
+
+
 def test_the_update_path_meets_identity_and_tie_changes(demo):
     """Held back: the segments that make two accounts one person. The update must re-person the stored engagements
     of those accounts (the split above may or may not hold such segments; this one does, by construction)."""
