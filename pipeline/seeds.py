@@ -74,6 +74,14 @@ def write_seeds(con: duckdb.DuckDBPyConnection, config: Config, data_dir: Path |
         "create or replace macro norm_id(x) as "
         "rtrim(ltrim(regexp_replace(lower(trim(x)), '^[a-z][a-z0-9+.\\-]*://(www\\.)?', ''), '@'), '/')"
     )
+    # the Monday of t's ISO week, in UTC (date_trunc('week', t) as a date when the time zone is UTC, as a build's is):
+    # by arithmetic on the epoch, since DuckDB's date_trunc of a timestamp with time zone goes through ICU's
+    # calendar (at 10M engagements int_person_weeks took 9.3 s with it, 7.1 s with this; medians of 2, slow machine)
+    con.execute(
+        "create or replace macro iso_week(t) as date '1970-01-01' + cast("
+        "floor(epoch_us(t) / 86400000000) - ((cast(floor(epoch_us(t) / 86400000000) as bigint) % 7 + 10) % 7) "
+        "as integer)"
+    )
     con.execute(
         "create or replace macro is_suppressed(x) as "
         "case when (select count(*) from cfg_suppressed) = 0 then false "  # the usual case: hash nothing

@@ -38,7 +38,7 @@ from pipeline.incremental import (
     symmetric_difference,
 )
 
-WEEK = "cast(date_trunc('week', {}) as date)"
+WEEK = "iso_week({})"
 
 
 def _changed(model: str, cols: str) -> str:

@@ -7,6 +7,8 @@ time), so this test builds the demo the way `influence model` does, keeps the bu
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import pytest
 
@@ -167,3 +169,23 @@ def test_the_configured_memory_limit_caps_the_build(tmp_path, monkeypatch):
     result = build.build_warehouse(load_config(cfg_path), tmp_path)
     assert seen == [[("244.1 MiB", str(tmp_path / ".model-spill"))]]
     assert result.tables["int_engagements"] > 0 and set(result.phases) == {"load", "models", "publish"}
+
+
+def test_iso_week_is_the_monday_date_trunc_gives(tmp_path):
+    """The models' iso_week(t) (a macro of pipeline/seeds.py, arithmetic on the epoch) against DuckDB's date_trunc:
+    every 7 hours and a bit over 160 years from 1950 (before 1970 too), for timestamps with and without time zone
+    and dates, and NULL."""
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    write_seeds(con, load_config(load_demo(tmp_path)[0]), tmp_path)
+    got = con.execute("""
+        select count(*) filter (where iso_week(t) is distinct from cast(date_trunc('week', t) as date)),
+            count(*) filter (where iso_week(t::timestamp) is distinct from cast(date_trunc('week', t::timestamp) as date)),
+            count(*) filter (where iso_week(t::date) is distinct from cast(date_trunc('week', t::date) as date)),
+            count(*) filter (where iso_week(t) is null), count(distinct isodow(iso_week(t)))
+        from (select timestamptz '1950-01-01 00:00:00+00' + to_microseconds(i * 25200000000 + 1234567) as t
+              from range(200000) as r(i) union all select null)""").fetchall()
+    assert got == [(0, 0, 0, 1, 1)]
+    assert con.execute("select iso_week(timestamptz '2026-12-06 23:59:59.999999+00'), "
+                       "iso_week(timestamptz '2026-11-30 00:00:00+00'), iso_week(timestamptz '1969-12-31 12:00:00+00')"
+                       ).fetchall()[0] == (date(2026, 11, 30), date(2026, 11, 30), date(1969, 12, 29))

@@ -3,7 +3,8 @@ a few small rewrites of the parsed tree, each for one DuckDB construct SQLGlot d
 
 There is one copy of every model (``pipeline/models``); nothing here knows a model by name. The rewrites:
 
-- ``norm_id(x)`` and ``is_suppressed(x)``, the two DuckDB macros of ``pipeline/seeds.py``: expanded inline.
+- ``norm_id(x)``, ``is_suppressed(x)`` and ``iso_week(t)``, the DuckDB macros of ``pipeline/seeds.py``: expanded
+  inline (``iso_week`` as ``cast(date_trunc('week', t) as date)``, which it computes faster in DuckDB).
   ``is_suppressed`` compares ``sha2(norm_id(x), 256)`` with the suppression list, which is short (people erased on
   request) and known when the build starts, so it is inlined as a literal list; an empty list makes it ``false``,
   which Spark then folds away (DuckDB's macro short-circuits the same way).
@@ -107,6 +108,10 @@ class Transpiler:
                 return self._norm_id(node.expressions[0])
             if name == "is_suppressed" and len(node.expressions) == 1:
                 return self._is_suppressed(node.expressions[0])
+            if name == "iso_week" and len(node.expressions) == 1:
+                # the Monday of the ISO week, a date (the session's time zone is UTC, as a DuckDB build's)
+                return exp.Cast(this=exp.TimestampTrunc(this=node.expressions[0].copy(), unit=exp.var("WEEK")),
+                                to=exp.DataType.build("date"))
         if isinstance(node, exp.Format) and _literal_text(node.this) is not None:
             # DuckDB's format() is fmt-style ('{}'); Spark's format_string is printf-style ('%s')
             node.this.replace(exp.Literal.string(_literal_text(node.this).replace("%", "%%").replace("{}", "%s")))

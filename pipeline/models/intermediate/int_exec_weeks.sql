@@ -1,7 +1,7 @@
 -- grain: exec_id, week
 -- Every ISO week from the executive's first to last observed week (own posts or engagements).
 with activity as (
-    select exec_id, cast(date_trunc('week', created_at) as date) as week from int_own_posts where created_at is not null
+    select exec_id, iso_week(created_at) as week from int_own_posts where created_at is not null
     union all
     select exec_id, week from int_person_weeks
 ),

@@ -3,9 +3,9 @@
 -- first week they ever engaged with that executive (a join to each person's minimum: at 10M engagements a third
 -- faster than a window over ~10M person-weeks).
 with pw as (
-    select exec_id, person_id, any_value(ring) as ring, cast(date_trunc('week', engaged_at) as date) as week
+    select exec_id, person_id, any_value(ring) as ring, iso_week(engaged_at) as week
     from int_engagements
-    group by exec_id, person_id, cast(date_trunc('week', engaged_at) as date)
+    group by exec_id, person_id, iso_week(engaged_at)
 ),
 firsts as (select exec_id, person_id, min(week) as first_week from pw group by all)
 select pw.*, f.first_week

@@ -25,7 +25,7 @@ posts as (
     select m.mentor_id, m.exec_id, count(*) as original_posts
     from members as m
     join int_own_posts as o on o.exec_id = m.exec_id and o.kind = 'original'
-        and cast(date_trunc('week', o.created_at) as date) between m.as_of - 84 and m.as_of
+        and iso_week(o.created_at) between m.as_of - 84 and m.as_of
     group by all
 ),
 cohort_values as (

@@ -8,7 +8,7 @@ with cfg as (select cast(ceil(window_days / 7.0) as integer) as n_weeks from int
 intro as (
     select exec_id, week, count(*) as introductions
     from (
-        select o.exec_id, o.platform, o.post_id, cast(date_trunc('week', any_value(o.created_at)) as date) as week
+        select o.exec_id, o.platform, o.post_id, iso_week(any_value(o.created_at)) as week
         from (select exec_id, platform, post_id, created_at, unnest(mentions) as mentioned
               from int_own_posts
               where kind in ('original', 'quote') and created_at is not null) as o

@@ -5,13 +5,13 @@
 -- followers NULL and hidden true: "not available", never zero. Weeks after the list was last collected are NULL
 -- too: nobody has looked since, so the count is unknown, not zero.
 with lists as (
-    select exec_id, platform, hidden, cast(date_trunc('week', last_collected) as date) as last_week
+    select exec_id, platform, hidden, iso_week(last_collected) as last_week
     from stg_follow_lists
     where direction = 'followers'
 ),
 spans as (
     select f.exec_id, f.platform,
-        cast(date_trunc('week', min(f.first_seen)) as date) as first_week
+        iso_week(min(f.first_seen)) as first_week
     from stg_follows as f
     where f.direction = 'followers'
     group by all
@@ -27,8 +27,8 @@ weeks as (  -- from the first collection of the list (or the executive's first w
 rings as (select unnest(['team', 'organisation', 'met_in_person', 'digital_only']) as ring),
 people as (
     select f.exec_id, f.platform, p.person_id, coalesce(t.ring, 'digital_only') as ring,
-        cast(date_trunc('week', min(f.first_seen)) as date) as first_week,
-        cast(date_trunc('week', max(f.last_seen)) as date) as last_week
+        iso_week(min(f.first_seen)) as first_week,
+        iso_week(max(f.last_seen)) as last_week
     from stg_follows as f
     join int_people as p on p.platform = f.platform and p.account_id = f.account_id
     left join int_ties as t on t.exec_id = f.exec_id and t.person_id = p.person_id

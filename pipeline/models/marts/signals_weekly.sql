@@ -13,7 +13,7 @@
 -- every such post is known to have no reply; NULL where that is unknown or nothing was published.
 with own as (
     select o.exec_id, o.platform, o.post_id, o.kind, o.like_count, o.repost_count, o.reply_count, o.quote_count,
-        cast(date_trunc('week', o.created_at) as date) as week, f.followers_at_post
+        iso_week(o.created_at) as week, f.followers_at_post
     from int_own_posts as o
     left join int_own_post_followers as f using (exec_id, platform, post_id)
     where o.kind <> 'repost' and o.created_at is not null
@@ -37,7 +37,7 @@ originals as (
     group by all
 ),
 output as (
-    select exec_id, cast(date_trunc('week', "at") as date) as week,
+    select exec_id, iso_week("at") as week,
         count(*) filter (where kind in ('reply', 'comment')) as replies_to_others,
         count(*) filter (where kind in ('repost', 'quote')) as reshares
     from int_exec_interactions
@@ -45,7 +45,7 @@ output as (
     group by all
 ),
 inbound as (
-    select e.exec_id, cast(date_trunc('week', e.engaged_at) as date) as week,
+    select e.exec_id, iso_week(e.engaged_at) as week,
         count(*) filter (where e.kind = 'quote') as inbound_quotes,
         count(*) filter (where e.kind = 'pingback') as inbound_pingbacks,
         count(*) filter (where e.kind = 'mention' and e.ring = 'digital_only') as inbound_mentions
