@@ -185,31 +185,29 @@ PEOPLE_SQL = "select exec_id, person_id, count(*) as posts from {eng} group by a
 # What an incremental build (pipeline/incremental.py) needs to update the spheres without re-reading every
 # engagement, kept in the warehouse by every build: each node's count of distinct posts (two or more),
 # the one post of each one-time engager, each post's linked engagers, the weighted edges, the nodes' communities.
-STATE = {
-    "_sphere_single": """select e.exec_id, e.person_id, e.platform, e.post_id from _sph_eng as e
-                         anti join _sph_core as c using (exec_id, person_id)""",
-    "_sphere_linked": "select * from _sph_linked",
-    "_sphere_edges": "select * from _sph_edges",
-    "_sphere_core": "select * from _sph_core_members",
-}
+# A full build writes them as it goes and reads its later steps from them (not from copies).
+SINGLE_SQL = """select e.exec_id, e.person_id, e.platform, e.post_id from _sph_eng as e
+                anti join _sph_core as c using (exec_id, person_id)"""
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
     con.execute(f"create or replace temp table _sph_eng as {ENGAGERS_SQL}")
-    # CORE_SQL's people, kept for the incremental state with their count of posts (only the nodes: the 6.4M
-    # one-time engagers of the 10M benchmark are _sphere_single's, and written once cost 3 s less)
+    # CORE_SQL's people, kept with their count of posts (only the nodes: the one-time engagers are _sphere_single's)
     con.execute(f"create or replace table _sphere_people as {PEOPLE_SQL.format(eng='_sph_eng')}")
-    con.execute("create or replace temp table _sph_core as select exec_id, person_id from _sphere_people")
-    con.execute(f"create or replace temp table _sph_linked as {LINKED_SQL}")
-    con.execute(f"create or replace temp table _sph_edges as {EDGES_SQL}")
-    con.register("_sph_raw", _communities_table(con, "select * from _sph_core", "select * from _sph_edges"))
-    con.execute("create or replace temp table _sph_core_members as select * from _sph_raw")
+    con.execute("create or replace temp view _sph_core as select exec_id, person_id from _sphere_people")
+    con.execute(f"create or replace table _sphere_linked as {LINKED_SQL}")
+    con.execute("create or replace temp view _sph_linked as select * from _sphere_linked")
+    con.execute(f"create or replace table _sphere_edges as {EDGES_SQL}")
+    con.register("_sph_raw", _communities_table(con, "select * from _sph_core", "select * from _sphere_edges"))
+    con.execute("create or replace table _sphere_core as select * from _sph_raw")
     con.unregister("_sph_raw")
-    con.execute(f"create or replace table sphere_members as {MEMBERS_SQL}")
-    for name, sql in STATE.items():
-        con.execute(f"create or replace table {name} as {sql}")
-    for t in ("_sph_eng", "_sph_core", "_sph_linked", "_sph_edges", "_sph_core_members"):
-        con.execute(f"drop table if exists {t}")
+    con.execute("create or replace temp view _sph_core_members as select * from _sphere_core")
+    con.execute(f"create or replace table _sphere_single as {SINGLE_SQL}")
+    # MEMBERS_SQL's one-time engagers are _sph_eng's people outside the core: _sphere_single holds just them
+    con.execute(f"create or replace table sphere_members as {MEMBERS_SQL.replace('_sph_eng', '_sphere_single')}")
+    con.execute("drop table _sph_eng")
+    for v in ("_sph_core", "_sph_linked", "_sph_core_members"):
+        con.execute(f"drop view {v}")
 
 
 def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
