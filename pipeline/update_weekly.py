@@ -57,10 +57,12 @@ def update_int_exec_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
                 "union all select exec_id, week from {w}")
     old = activity.format(p="_inc_old_int_own_posts", w="_inc_old_int_person_weeks")
     new = activity.format(p="_inc_new_int_own_posts", w="_inc_new_int_person_weeks")
+    # (each side in parentheses: UNION ALL and EXCEPT ALL bind alike, left to right, so "{old} except all {new}"
+    # unparenthesized would take the new posts from the old activity and then add the new person-weeks back)
     inc.scratch(con, "_inc_ew_gone", f"select exec_id, min(week) as lo, max(week) as hi from "
-                                     f"({old} except all {new}) group by exec_id")
+                                     f"(({old}) except all ({new})) group by exec_id")
     inc.scratch(con, "_inc_ew_came", f"select exec_id, min(week) as lo, max(week) as hi from "
-                                     f"({new} except all {old}) group by exec_id")
+                                     f"(({new}) except all ({old})) group by exec_id")
     # an end stays unless activity left it (then NULL: recounted below); new activity beyond it moves it
     inc.scratch(con, "_inc_ew_span", """
         with o as (select exec_id, min(week) as lo, max(week) as hi from int_exec_weeks group by exec_id)

@@ -394,3 +394,53 @@ def test_a_killed_update_leaves_the_last_warehouse_and_the_next_build_completes_
     updated = tmp_path / "updated.duckdb"
     shutil.copyfile(result.path, updated)
     assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []
+
+
+def test_an_executive_span_recounted_when_activity_leaves_either_end(tmp_path):
+    """int_exec_weeks' updater: an end of an executive's span stays unless the activity there left it. Here one
+    executive's only activity in their last week moves earlier (an engagement re-dated by an earlier observation),
+    another's only activity in their first week goes, a third gains a later week: the updated table must equal the
+    model's, with both shrunk spans recounted."""
+    from pipeline.incremental import Increment
+    from pipeline.runner import discover
+    from pipeline.seeds import write_seeds
+    from pipeline.update_weekly import update_int_exec_weeks
+
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    write_seeds(con, load_config(load_demo(tmp_path)[0]), tmp_path)
+    con.execute("create table int_own_posts as select * from (values "
+                "('a', timestamptz '2025-03-04 10:00+00'), ('b', timestamptz '2025-03-20 10:00+00'), "
+                "('c', timestamptz '2025-03-04 10:00+00')) as t(exec_id, created_at)")
+    weeks = {  # (exec_id, person_id) -> the Monday of a week they engaged
+        ("a", "p1"): "2025-03-10", ("a", "p9"): "2025-03-31",  # a: p9 alone in a's last week
+        ("b", "p2"): "2025-03-03", ("b", "p3"): "2025-03-24",  # b: p2 alone in b's first week
+        ("c", "p4"): "2025-03-10",
+    }
+    con.execute("create table int_person_weeks (exec_id varchar, person_id varchar, ring varchar, week date, "
+                "first_week date)")
+    for (x, p), w in weeks.items():
+        con.execute("insert into int_person_weeks values (?, ?, 'digital_only', ?, ?)", [x, p, w, w])
+    model = next(m for m in discover() if m.name == "int_exec_weeks").sql
+    con.execute(f"create table int_exec_weeks as {model}")
+    # the update: a's p9 re-dated two weeks earlier, b's p2 gone (their account erased), c engaged two weeks later
+    old = [("a", "p9", "2025-03-31"), ("b", "p2", "2025-03-03")]
+    new = [("a", "p9", "2025-03-17"), ("c", "p5", "2025-03-24")]
+    for name, rows in (("_inc_old_int_person_weeks", old), ("_inc_new_int_person_weeks", new)):
+        con.execute(f"create table {name} as select * from int_person_weeks limit 0")
+        for x, p, w in rows:
+            con.execute(f"insert into {name} values (?, ?, 'digital_only', ?, ?)", [x, p, w, w])
+    con.execute("delete from int_person_weeks where (exec_id, person_id) in (('a', 'p9'), ('b', 'p2'))")
+    con.execute("insert into int_person_weeks select * from _inc_new_int_person_weeks")
+    for name in ("_inc_old_int_own_posts", "_inc_new_int_own_posts"):
+        con.execute(f"create table {name} as select * from int_own_posts limit 0")
+    inc = Increment(updated={"int_own_posts", "int_person_weeks"}, stats={"exec_accounts_changed": 0})
+    assert update_int_exec_weeks(con, inc)
+    assert inc.stats["exec_weeks_recounted"] == 2 and inc.stats["exec_spans_changed"] == 3
+    got, want = "select exec_id, week from int_exec_weeks", f"select * from ({model})"
+    assert con.execute(f"select count(*) from (({got} except all {want}) union all ({want} except all {got}))"
+                       ).fetchall() == [(0,)]
+    spans = dict((x, (lo.isoformat(), hi.isoformat())) for x, lo, hi in con.execute(
+        "select exec_id, min(week), max(week) from int_exec_weeks group by all").fetchall())
+    assert spans == {"a": ("2025-03-03", "2025-03-17"), "b": ("2025-03-17", "2025-03-24"),
+                     "c": ("2025-03-03", "2025-03-24")}
