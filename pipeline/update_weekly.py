@@ -38,8 +38,6 @@ from pipeline.incremental import (
     symmetric_difference,
 )
 
-WEEK = "iso_week({})"
-
 
 def _changed(model: str, cols: str) -> str:
     """The rows of ``model`` this build really took out or put in (not the ones recomputed unchanged)."""
@@ -53,7 +51,7 @@ def _ready(con: duckdb.DuckDBPyConnection, inc: Increment, *models: str) -> bool
 def update_int_exec_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     if not _ready(con, inc, "int_own_posts", "int_person_weeks"):
         return False
-    activity = ("select exec_id, " + WEEK.format("created_at") + " as week from {p} where created_at is not null "
+    activity = ("select exec_id, iso_week(created_at) as week from {p} where created_at is not null "
                 "union all select exec_id, week from {w}")
     old = activity.format(p="_inc_old_int_own_posts", w="_inc_old_int_person_weeks")
     new = activity.format(p="_inc_new_int_own_posts", w="_inc_new_int_person_weeks")
@@ -184,7 +182,6 @@ def update_int_own_post_followers(con: duckdb.DuckDBPyConnection, inc: Increment
 def update_signals_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     if not _ready(con, inc, "int_exec_weeks", "int_own_posts", "int_engagements", "int_own_post_followers"):
         return False
-    created, engaged = WEEK.format("created_at"), WEEK.format("engaged_at")
     # posts that entered or left int_own_posts: their engagements entered or left the inbound counts
     inc.scratch(con, "_inc_sw_posts", """
         select exec_id, platform, post_id from (select exec_id, platform, post_id from _inc_old_int_own_posts
@@ -193,25 +190,25 @@ def update_signals_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
     """)
     # the executive's output per week, as the model counts it (int_exec_interactions is recomputed in full each
     # build: compared with the stored counts instead)
-    output = f"""
-        select exec_id, {WEEK.format('"at"')} as week,
+    output = """
+        select exec_id, iso_week("at") as week,
             count(*) filter (where kind in ('reply', 'comment')) as replies_to_others,
             count(*) filter (where kind in ('repost', 'quote')) as reshares
         from int_exec_interactions where "at" is not null group by all
     """
     inc.scratch(con, "_inc_sw_dirty", f"""
         {_changed('int_exec_weeks', 'exec_id, week')}
-        union select exec_id, {created} from ({_changed('int_own_posts', 'exec_id, created_at')})
+        union select exec_id, iso_week(created_at) from ({_changed('int_own_posts', 'exec_id, created_at')})
             where created_at is not null
-        union select exec_id, {engaged} from ({_changed('int_engagements', 'exec_id, engaged_at')})
-        union select o.exec_id, {created} from int_own_posts as o
+        union select exec_id, iso_week(engaged_at) from ({_changed('int_engagements', 'exec_id, engaged_at')})
+        union select o.exec_id, iso_week(created_at) from int_own_posts as o
             semi join ({_changed('int_engagements', 'exec_id, platform, post_id')}) using (exec_id, platform, post_id)
             where created_at is not null
-        union select o.exec_id, {created} from int_own_posts as o
+        union select o.exec_id, iso_week(created_at) from int_own_posts as o
             semi join ({_changed('int_own_post_followers', 'exec_id, platform, post_id')})
                 using (exec_id, platform, post_id)
             where created_at is not null
-        union select exec_id, {engaged} from int_engagements semi join _inc_sw_posts using (exec_id, platform, post_id)
+        union select exec_id, iso_week(engaged_at) from int_engagements semi join _inc_sw_posts using (exec_id, platform, post_id)
         union select exec_id, week from ({output}) as n full join signals_weekly as o using (exec_id, week)
             where coalesce(n.replies_to_others, 0) <> coalesce(o.replies_to_others, 0)
                 or coalesce(n.reshares, 0) <> coalesce(o.reshares, 0)
@@ -227,13 +224,13 @@ def update_signals_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
         inc.scratch(con, "_inc_sw_weeks", "select * from int_exec_weeks semi join _inc_sw_dirty using (exec_id, week)")
         # the engagements the dirty weeks read: engaged in them (inbound; by range, which at 1M engagements is 20
         # times cheaper than truncating every time to its week), or replies to posts published in them (depth)
-        inc.scratch(con, "_inc_sw_eng", f"""
+        inc.scratch(con, "_inc_sw_eng", """
             select e.* from int_engagements as e
             join _inc_sw_dirty as d on d.exec_id = e.exec_id
                 and e.engaged_at >= cast(d.week as timestamptz) and e.engaged_at < cast(d.week + 7 as timestamptz)
             union select e.* from int_engagements as e semi join (
                 select exec_id, platform, post_id from int_own_posts as o
-                semi join _inc_sw_dirty as d on d.exec_id = o.exec_id and d.week = {WEEK.format('o.created_at')}
+                semi join _inc_sw_dirty as d on d.exec_id = o.exec_id and d.week = iso_week(o.created_at)
             ) using (exec_id, platform, post_id)
             where e.kind in ('reply', 'comment')
             union select * from _inc_sw_mention

@@ -54,6 +54,13 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -
     return con.execute(sql, params or []).fetchall()
 
 
+def query_differences(con: duckdb.DuckDBPyConnection, a: str, b: str) -> int:
+    """How many rows two queries do not share, compared as multisets (EXCEPT ALL both ways): 0 when equal."""
+    a, b = f"select * from ({a})", f"select * from ({b})"
+    return con.execute(f"select (select count(*) from ({a} except all {b})) + (select count(*) from ({b} except all {a}))"
+                       ).fetchall()[0][0]
+
+
 def m_account(acct: str, name: str = "Someone", fields: list[dict] | None = None, note: str = "") -> dict:
     user, host = acct.split("@")
     return {"id": str(int(hashlib.md5(acct.encode()).hexdigest()[:10], 16)), "username": user, "acct": acct, "display_name": name,

@@ -11,6 +11,7 @@ from datetime import date
 
 import duckdb
 import pytest
+from helpers import query_differences
 
 from collectors.rawstore import RawStore
 from influence.config import load_config
@@ -69,12 +70,6 @@ EVERY_OBSERVATION_AGGREGATED = """
 """
 
 
-def _differences(con, a: str, b: str) -> int:
-    a, b = f"select * from ({a})", f"select * from ({b})"
-    return con.execute(f"select (select count(*) from ({a} except all {b})) + (select count(*) from ({b} except all {a}))"
-                       ).fetchall()[0][0]
-
-
 def test_engagements_observed_once_skip_the_aggregate_and_give_its_rows(built, tmp_path):
     stg = next(m for m in discover() if m.name == "stg_engagements").sql
     # the demo: some engagements are seen more than once (P1's likes), most once
@@ -82,7 +77,7 @@ def test_engagements_observed_once_skip_the_aggregate_and_give_its_rows(built, t
                            "(select count(*) as n from obs_engagements group by exec_id, platform, engagement_key)"
                            ).fetchall()[0]
     assert counts[0] > 0 and counts[1] > 0
-    assert _differences(built, "select * from stg_engagements", EVERY_OBSERVATION_AGGREGATED) == 0
+    assert query_differences(built, "select * from stg_engagements", EVERY_OBSERVATION_AGGREGATED) == 0
     # the edge cases, on observations made up for them
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
@@ -107,7 +102,7 @@ def test_engagements_observed_once_skip_the_aggregate_and_give_its_rows(built, t
         ('e3', 'bluesky', 'p3', 'a5', null, 'quote', null, 'k5', null, null, timestamptz '2025-01-06 00:00+00')
         ) as t(exec_id, platform, post_id, account_id, account_platform, kind, engaged_at, engagement_key,
                via_post_id, depth, observed_at)""")
-    assert _differences(con, stg, EVERY_OBSERVATION_AGGREGATED) == 0
+    assert query_differences(con, stg, EVERY_OBSERVATION_AGGREGATED) == 0
     got = {r[:3]: r[3:] for r in con.execute(
         f"select exec_id, platform, engagement_key, post_id, account_id, kind, time_known, depth from ({stg})"
     ).fetchall()}
@@ -116,7 +111,7 @@ def test_engagements_observed_once_skip_the_aggregate_and_give_its_rows(built, t
     assert got[("e3", "bluesky", "k5")] == ("p3", "a5", "quote", False, None)
     # suppressed accounts are left out on both paths
     con.execute("insert into cfg_suppressed select sha256(norm_id('a2')) union all select sha256(norm_id('a1c'))")
-    assert _differences(con, stg, EVERY_OBSERVATION_AGGREGATED) == 0
+    assert query_differences(con, stg, EVERY_OBSERVATION_AGGREGATED) == 0
     assert con.execute(f"select count(*) from ({stg}) where account_id = 'a2'").fetchall() == [(0,)]
 
 

@@ -113,7 +113,8 @@ MEMBERS_SQL = f"""
 
 
 def communities(exec_id: str, people: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Leiden communities of one executive's graph: ``people`` sorted, edges (u, v, w) sorted by (u, v)."""
+    """Leiden communities of one executive's graph: ``people`` sorted, edges (u, v, w) sorted by (u, v). The Spark
+    engine's entry (pipeline/spark/graph.py), which has the ids; the DuckDB build numbers the people in SQL."""
     return communities_of_nodes(exec_id, len(people), np.searchsorted(people, u), np.searchsorted(people, v), w)
 
 
@@ -133,7 +134,8 @@ def _communities_of(args: tuple[str, int, np.ndarray, np.ndarray, np.ndarray]) -
 
 # Each executive's people numbered 0, 1, … in the order of their ids, and the edges by those numbers, in the order
 # of the ids (u, v): Leiden gets integers, numbered by DuckDB (no search among 700k strings in Python, and small
-# arrays to send to the worker processes; at 10M engagements the graph step went from 6.6 s to 5.6 s).
+# arrays to send to the worker processes; at 10M engagements the graph step went from 6.6 s to 5.6 s, one run
+# each in a slow hour).
 NODES_SQL = """
     select exec_id, person_id, (row_number() over (partition by exec_id order by person_id) - 1)::int32 as i
     from ({core})

@@ -4,10 +4,11 @@
 -- boosts), the engagement is dated when it was first seen and time_known is false.
 -- Nearly every engagement is observed once, and a row seen once is its own first observation: only the keys seen
 -- more than once (found by a 64-bit hash of the key, so a collision only sends a few more rows the long way) go
--- through the aggregate. At 10M engagements, aggregating every row held 5.5 GB (DuckDB's peak buffer memory) and
--- set the full build's peak (6.1 GB); with the shortcut the build peaks at 3.8 GB, no slower (README, Performance). Rows with no observation time also take the aggregate, which
--- ignores them as arg_min does. The observations are read twice from the parse cache (not a shared CTE, which
--- DuckDB would hold in memory whole).
+-- through the aggregate. Rows with no observation time take it too (arg_min ignores them). `repeated` counts
+-- suppressed rows as well: that too only sends a key the long way, where they are left out. At 10M engagements,
+-- aggregating every row held 5.5 GB and set the full build's peak (6.1 GB); with the shortcut the build peaks at
+-- 3.7 GB (README, Performance). The observations are read twice from the parse cache, as two subqueries: a CTE
+-- read twice would be held in memory whole (and Spark has no NOT MATERIALIZED).
 with repeated as (
     select hash(exec_id, platform, engagement_key) as h
     from obs_engagements
