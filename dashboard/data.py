@@ -92,10 +92,13 @@ def _connection(version: WarehouseVersion) -> duckdb.DuckDBPyConnection:
     """A private in-memory database with this version of the file attached read-only.
 
     Not `duckdb.connect(path)`: DuckDB keeps one database instance per path while any connection to it is open,
-    so a warehouse renamed over the old one would be served from the old, still-open file.
+    so a warehouse renamed over the old one would be served from the old, still-open file. In UTC, as the model:
+    DuckDB otherwise takes the machine's local zone, and the weeks, months and days worked out here (a subset of
+    platforms, new people per month) would not be the marts' ISO weeks.
     """
     con = duckdb.connect(":memory:")
     try:
+        con.execute("set global TimeZone = 'UTC'").fetchall()  # global: each query runs on its own cursor
         con.execute(f"attach ? as {CATALOG} (read_only)", [version.path]).fetchall()
     except duckdb.Error as exc:
         con.close()

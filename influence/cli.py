@@ -373,6 +373,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     con = duckdb.connect(str(wh), read_only=True)
     try:
+        con.execute("set TimeZone = 'UTC'")  # times shown in UTC, as labelled (not the machine's zone)
         built_at, errors = con.execute("select built_at, load_errors from build_info").fetchall()[0]
         out.print(f"warehouse: {wh} built {built_at:%Y-%m-%d %H:%M} UTC, {errors} unparsed raw records")
         for exec_id, name, posts, engagements, last in con.execute(

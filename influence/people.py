@@ -94,7 +94,9 @@ def _warehouse(data_dir: Path) -> duckdb.DuckDBPyConnection:
     path = data_dir / "warehouse.duckdb"
     if not path.exists():
         raise StoreError(f"no warehouse in {data_dir}", hint="run `influence model` first")
-    return duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("set TimeZone = 'UTC'")  # as the model: times and their days in UTC, not the machine's zone
+    return con
 
 
 def parse_account(spec: str) -> tuple[str | None, str]:

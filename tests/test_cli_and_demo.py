@@ -81,9 +81,20 @@ def test_demo_twice_stores_nothing_twice(demo_dir):
 
 
 def test_status_reports_the_warehouse(demo_dir):
-    r = influence("status", "--data-dir", str(demo_dir))
+    # on a machine whose local zone is far from UTC, the times it prints are still UTC, as it says
+    r = influence("status", "--data-dir", str(demo_dir), env={"TZ": "Pacific/Auckland"})
     assert r.returncode == 0, r.stderr
     assert "ada" in r.stdout and "engagements" in r.stdout
+    con = duckdb.connect(str(demo_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        built, last = con.execute("""select strftime(built_at, '%Y-%m-%d %H:%M'),
+                                     (select max(engaged_at) from engagements where exec_id = 'ada')
+                                     from build_info""").fetchall()[0]
+    finally:
+        con.close()
+    assert f"built {built} UTC" in r.stdout, r.stdout
+    assert f"last {last}" in r.stdout and str(last).endswith("+00:00"), r.stdout
 
 
 def test_model_rebuilds_from_raw_alone(demo_dir, tmp_path):

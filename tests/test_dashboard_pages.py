@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -439,3 +443,38 @@ def test_tree_layout_centres_parents_over_their_children() -> None:
     pos = layout.tree_positions([("r", None), ("a", "r"), ("b", "r"), ("c", "a"), ("d", "a")])
     assert pos["r"][0] == 0 and pos["c"][0] == 2
     assert pos["a"][1] == (pos["c"][1] + pos["d"][1]) / 2
+
+
+# Run in a process whose local time zone is far from UTC (and in one that is UTC): what the dashboard works out
+# itself must be bucketed as the model buckets, in UTC ISO weeks and UTC days and months (README, Marts).
+TZ_PROBE = """
+import json
+from dashboard import data
+from influence.users import User
+ada = User("ada", "executive", exec_id="ada")
+every = data.platforms(ada, "ada")
+print(json.dumps({
+    "mart": data.weekly_reach(ada, "ada").rows(),
+    "every_platform": data.weekly_reach(ada, "ada", every).rows(),
+    "one_platform": data.weekly_reach(ada, "ada", every[:1]).rows(),
+    "months": data.new_people_monthly(ada, "ada").rows(),
+    "last": data.last_activity(ada, "ada"),
+}, default=str))
+"""
+
+
+def _probe_in_zone(data_dir: Path, zone: str) -> dict:
+    env = {**os.environ, "TZ": zone, data.DATA_ENV: str(data_dir)}
+    env.pop("INFLUENCE_CONFIG", None)
+    done = subprocess.run([sys.executable, "-c", TZ_PROBE], cwd=data_dir, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_weeks_and_months_the_dashboard_works_out_are_utc_whatever_the_local_zone(env: Path) -> None:
+    auckland, utc = _probe_in_zone(env, "Pacific/Auckland"), _probe_in_zone(env, "UTC")
+    assert len(auckland["mart"]) > 0 and len(auckland["months"]) > 0
+    # the subset that holds every platform is the mart, bucket for bucket
+    assert auckland["every_platform"] == auckland["mart"]
+    assert auckland == utc
