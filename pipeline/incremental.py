@@ -225,10 +225,6 @@ def _differs(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(count(con, f"({symmetric_difference(name, f'_prev_{name}')})"))
 
 
-# The person an engagement of an account never observed on its own is given (int_engagements.sql).
-_UNSEEN_PERSON = "'p' || substr(md5({p} || ':' || {a}), 1, 15)"
-
-
 def exec_accounts_changed(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     """Whether the executives' own accounts changed (a Bluesky handle seen as its DID for the first time): then who
     is an engager and which posts are the executive's changed everywhere, and the models that depend on it are
@@ -394,7 +390,7 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
     inc.scratch(con, "_inc_repersoned", f"""
         select n.platform, n.account_id from {people} as n
         left join _prev_int_people as p using (platform, account_id)
-        where n.person_id <> coalesce(p.person_id, {_UNSEEN_PERSON.format(p='n.platform', a='n.account_id')})
+        where n.person_id <> coalesce(p.person_id, account_person_id(n.platform, n.account_id))
     """)
     tie_changes = symmetric_difference("int_ties", "_prev_int_ties", "exec_id, person_id")
     inc.scratch(con, "_inc_tie_pairs", f"select distinct * from ({tie_changes})")

@@ -12,6 +12,14 @@ from influence.config import Config
 from influence.state import StateStore
 from pipeline.ties import normalize_handle, read_ties
 
+# The SQL macros every model may use (write_seeds defines them; the Spark transpiler expands them inline).
+# norm_id(x): the normalization of collectors/scrub.normalize_id, for matching identifiers against the suppression list
+NORM_ID = "rtrim(ltrim(regexp_replace(lower(trim(x)), '^[a-z][a-z0-9+.\\-]*://(www\\.)?', ''), '@'), '/')"
+# account_person_id(platform, account_id): the person an account is on its own (no identity group joins it to
+# others), int_identity_groups.person_id of its key 'platform:account_id'; an account that joins a group whose
+# smallest key it is keeps its id
+ACCOUNT_PERSON_ID = "'p' || substr(md5(platform || ':' || account_id), 1, 15)"
+
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: pa.Schema) -> None:
     con.register("_seed", pa.Table.from_pylist(rows, schema=schema))
@@ -69,11 +77,8 @@ def write_seeds(con: duckdb.DuckDBPyConnection, config: Config, data_dir: Path |
     )
     hashes = sorted(StateStore(data_dir).suppressed_hashes()) if data_dir is not None else []
     _table(con, "cfg_suppressed", [{"id_hash": h} for h in hashes], pa.schema([("id_hash", s)]))
-    # the normalization of collectors/scrub.normalize_id, for matching identifiers against the suppression list
-    con.execute(
-        "create or replace macro norm_id(x) as "
-        "rtrim(ltrim(regexp_replace(lower(trim(x)), '^[a-z][a-z0-9+.\\-]*://(www\\.)?', ''), '@'), '/')"
-    )
+    con.execute(f"create or replace macro norm_id(x) as {NORM_ID}")
+    con.execute(f"create or replace macro account_person_id(platform, account_id) as {ACCOUNT_PERSON_ID}")
     # the Monday of t's ISO week, in UTC (date_trunc('week', t) as a date when the time zone is UTC, as a build's is):
     # by arithmetic on the epoch, since DuckDB's date_trunc of a timestamp with time zone goes through ICU's
     # calendar (at 10M engagements int_person_weeks took 9.3 s with it, 7.1 s with this; medians of 2, slow machine)

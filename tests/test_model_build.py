@@ -184,3 +184,20 @@ def test_iso_week_is_the_monday_date_trunc_gives(tmp_path):
     assert con.execute("select iso_week(timestamptz '2026-12-06 23:59:59.999999+00'), "
                        "iso_week(timestamptz '2026-11-30 00:00:00+00'), iso_week(timestamptz '1969-12-31 12:00:00+00')"
                        ).fetchall()[0] == (date(2026, 11, 30), date(2026, 11, 30), date(1969, 12, 29))
+
+
+def test_an_account_on_its_own_has_the_id_its_identity_group_would_give(tmp_path):
+    """account_person_id (the SQL macro of pipeline/seeds.py for an account no group joins) and the Python
+    int_identity_groups.person_id of the key 'platform:account_id' are one formula: an account that becomes the
+    smallest key of a group keeps its person id. Odd keys too: a DID, a URL, non-ASCII, an empty id."""
+    from pipeline.models.intermediate.int_identity_groups import person_id
+
+    accounts = [("mastodon", "109384756"), ("bluesky", "did:plc:z72i7hdynmk6r22z27h6tvur"),
+                ("blog", "https://example.org/author/zoë"), ("x", "Ünïcødé 名前"), ("linkedin", "")]
+    con = duckdb.connect()
+    write_seeds(con, load_config(load_demo(tmp_path)[0]), tmp_path)
+    got = con.execute("select account_person_id(p, a) from (select unnest(?) as p, unnest(?) as a)",
+                      [[p for p, _ in accounts], [a for _, a in accounts]]).fetchall()
+    assert [g for (g,) in got] == [person_id(f"{p}:{a}") for p, a in accounts]
+    assert len({g for (g,) in got}) == len(accounts) and all(len(g) == 16 and g[0] == "p" for (g,) in got)
+    assert con.execute("select account_person_id(null, 'a'), account_person_id('x', null)").fetchall() == [(None, None)]

@@ -3,8 +3,9 @@ a few small rewrites of the parsed tree, each for one DuckDB construct SQLGlot d
 
 There is one copy of every model (``pipeline/models``); nothing here knows a model by name. The rewrites:
 
-- ``norm_id(x)``, ``is_suppressed(x)`` and ``iso_week(t)``, the DuckDB macros of ``pipeline/seeds.py``: expanded
-  inline (``iso_week`` as ``cast(date_trunc('week', t) as date)``, which it computes faster in DuckDB).
+- ``norm_id(x)``, ``is_suppressed(x)``, ``account_person_id(platform, account_id)`` and ``iso_week(t)``, the DuckDB
+  macros of ``pipeline/seeds.py`` (bodies taken from there): expanded inline (``iso_week`` as
+  ``cast(date_trunc('week', t) as date)``, which it computes faster in DuckDB).
   ``is_suppressed`` compares ``sha2(norm_id(x), 256)`` with the suppression list, which is short (people erased on
   request) and known when the build starts, so it is inlined as a literal list; an empty list makes it ``false``,
   which Spark then folds away (DuckDB's macro short-circuits the same way).
@@ -31,10 +32,8 @@ from collections.abc import Iterable
 import sqlglot
 from sqlglot import exp
 
-# pipeline/seeds.py: the normalization of collectors/scrub.normalize_id
-NORM_ID = (
-    "rtrim(ltrim(regexp_replace(lower(trim(x)), '^[a-z][a-z0-9+.\\-]*://(www\\.)?', ''), '@'), '/')"
-)
+from pipeline.seeds import ACCOUNT_PERSON_ID, NORM_ID
+
 # POSIX classes (RE2, DuckDB) as Java regex classes (Spark); both ASCII-only
 _POSIX = {f"[:{c}:]": f"\\p{{{c.capitalize()}}}" for c in ("alpha", "alnum", "digit", "lower", "upper", "punct")}
 _POSIX["[:space:]"] = "\\s"
@@ -83,14 +82,20 @@ class Transpiler:
     def __init__(self, suppressed_hashes: Iterable[str] = ()) -> None:
         self.suppressed = sorted(set(suppressed_hashes))
         self._norm = sqlglot.parse_one(NORM_ID, read="duckdb")
+        self._account_person = sqlglot.parse_one(ACCOUNT_PERSON_ID, read="duckdb")
 
     # -- the macros ------------------------------------------------------------------------------------------
-    def _norm_id(self, arg: exp.Expression) -> exp.Expression:
-        body = self._norm.copy()
+    @staticmethod
+    def _expand(body: exp.Expression, **args: exp.Expression) -> exp.Expression:
+        """A macro's body with its parameters (unqualified columns of those names) replaced by the arguments."""
+        body = body.copy()
         for col in list(body.find_all(exp.Column)):
-            if col.name == "x" and not col.table:
-                col.replace(arg.copy())
+            if col.name in args and not col.table:
+                col.replace(args[col.name].copy())
         return exp.Paren(this=body)
+
+    def _norm_id(self, arg: exp.Expression) -> exp.Expression:
+        return self._expand(self._norm, x=arg)
 
     def _is_suppressed(self, arg: exp.Expression) -> exp.Expression:
         if not self.suppressed:
@@ -108,6 +113,9 @@ class Transpiler:
                 return self._norm_id(node.expressions[0])
             if name == "is_suppressed" and len(node.expressions) == 1:
                 return self._is_suppressed(node.expressions[0])
+            if name == "account_person_id" and len(node.expressions) == 2:
+                platform, account_id = node.expressions
+                return self._expand(self._account_person, platform=platform, account_id=account_id)
             if name == "iso_week" and len(node.expressions) == 1:
                 # the Monday of the ISO week, a date (the session's time zone is UTC, as a DuckDB build's)
                 return exp.Cast(this=exp.TimestampTrunc(this=node.expressions[0].copy(), unit=exp.var("WEEK")),

@@ -6,7 +6,7 @@
 with e as (
     select
         e.*,
-        coalesce(p.person_id, 'p' || substr(md5(e.account_platform || ':' || e.account_id), 1, 15)) as person_id
+        coalesce(p.person_id, account_person_id(e.account_platform, e.account_id)) as person_id
     from stg_engagements as e
     left join int_people as p on p.platform = e.account_platform and p.account_id = e.account_id
 )

@@ -3,7 +3,7 @@
 -- accounts, else itself alone. Person ids are stable hashes, so they survive rebuilds.
 select
     a.platform, a.account_id,
-    coalesce(g.person_id, 'p' || substr(md5(a.platform || ':' || a.account_id), 1, 15)) as person_id,
+    coalesce(g.person_id, account_person_id(a.platform, a.account_id)) as person_id,
     coalesce(g.evidence, 'one account') as evidence,
     coalesce(g.decided_by, 'rule') as decided_by
 from stg_accounts as a
