@@ -63,7 +63,10 @@ def test_sigkill_collect_and_model_then_rerun_equals_uninterrupted(fake: tuple[L
     store.cursors()  # and the cursors file is whole
     ck.run(["collect"], config, crashed)
 
-    models = kill_until(["model"], config, crashed, (start, model_s), rng)
+    # --full: every run is a whole build for the kill to interrupt. Without it, once one run had finished the rest
+    # found nothing new and ended "up to date" in about a second, before most kills (43 of 61 runs once, under load,
+    # too few killed): those runs tested no crash at all
+    models = kill_until(["model", "--full"], config, crashed, (start, model_s), rng)
     warehouse = crashed / "warehouse.duckdb"
     if warehouse.exists():  # a killed build never publishes a half-built warehouse
         duckdb.connect(str(warehouse), read_only=True).execute("select * from build_info").fetchall()
