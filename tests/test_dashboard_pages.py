@@ -446,7 +446,7 @@ def test_tree_layout_centres_parents_over_their_children() -> None:
 
 
 # Run in a process whose local time zone is far from UTC (and in one that is UTC): what the dashboard works out
-# itself must be bucketed as the model buckets, in UTC ISO weeks and UTC days and months (README, Marts).
+# itself must be bucketed as the model buckets, in UTC ISO weeks and UTC days and months (README, "The warehouse").
 TZ_PROBE = """
 import json
 from dashboard import data
