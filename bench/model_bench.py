@@ -98,6 +98,7 @@ def queries(d: Path, exec_id: str) -> dict[str, tuple[float, float]]:
     import duckdb
 
     con = duckdb.connect(":memory:")
+    con.execute("set global TimeZone = 'UTC'").fetchall()  # as dashboard/data._connection
     con.execute("attach ? as warehouse (read_only)", [str(d / "warehouse.duckdb")]).fetchall()
     con.execute("use warehouse").fetchall()
     out = {}
