@@ -50,9 +50,11 @@ def load_demo(data_dir: Path) -> tuple[Path, int]:
     if not src.exists():
         raise StoreError(f"demo data not found at {src}", hint="run `python -m influence.demo_data` to generate it")
     target = data_dir / "demo"
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(DEMO_DIR / "influence.toml", target / "influence.toml")
-    shutil.copytree(DEMO_DIR / "ties", target / "ties", dirs_exist_ok=True)
+    # the repository's own data/ (the first command's data dir) already holds the bundled demo there: nothing to copy
+    if target.resolve() != DEMO_DIR.resolve():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(DEMO_DIR / "influence.toml", target / "influence.toml")
+        shutil.copytree(DEMO_DIR / "ties", target / "ties", dirs_exist_ok=True)
     store = RawStore(data_dir / "raw")
     marker = data_dir / "raw" / "demo-loaded"
     if marker.exists():

@@ -166,3 +166,26 @@ def test_demo_can_be_logged_into(demo_dir):
     assert authenticate(demo_dir, "ben", DEMO_PASSWORD).exec_id == "ben"
     with pytest.raises(LoginRefused):
         authenticate(demo_dir, "maria", "not-the-password")
+
+
+def test_the_first_command_runs_in_a_fresh_checkout(tmp_path):
+    """`make demo` runs `influence demo --data-dir data` in the checkout, where data/demo *is* the bundled demo.
+    Run from a copy of the checkout (python -m imports the copy's packages), it must load and build there and leave
+    the bundled files as they were (it once stopped at once: the demo's config copied onto itself)."""
+    import shutil
+
+    copy = tmp_path / "checkout"
+    for part in ("influence", "collectors", "pipeline", "dashboard", "data/demo"):
+        shutil.copytree(ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    bundled = {p.relative_to(copy): p.read_bytes() for p in (copy / "data" / "demo").rglob("*") if p.is_file()}
+    r = influence("demo", "--no-serve", "--data-dir", "data", cwd=copy, env={"INFLUENCE_CONFIG": ""})
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "raw responses stored now" in r.stdout, r.stdout
+    con = duckdb.connect(str(copy / "data" / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*) from engagements").fetchall()[0][0] > 0
+        assert con.execute("select exec_id from cfg_executives order by 1").fetchall() == [("ada",), ("ben",), ("chloe",)]
+    finally:
+        con.close()
+    assert {p.relative_to(copy): p.read_bytes() for p in (copy / "data" / "demo").rglob("*") if p.is_file()} == bundled
+    assert (copy / "data" / "raw" / "demo-loaded").exists()
