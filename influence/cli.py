@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from influence.config import Config, load_config, resolve_config_path
+from influence.config import CONFIG_ENV, Config, load_config, resolve_config_path
 from influence.errors import InfluenceError
 
 EXIT_FAILED = 1
@@ -31,7 +31,8 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
-                   help="configuration file (default ./influence.toml, or $INFLUENCE_CONFIG)")
+                   help="configuration file (default ./influence.toml, or $INFLUENCE_CONFIG; with neither, the demo's "
+                        "config in a data dir holding the demo)")
     p.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
                    help="where the raw store and warehouse live (default ./data, or $INFLUENCE_DATA_DIR)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
@@ -165,7 +166,18 @@ def data_dir_of(args: argparse.Namespace) -> Path:
 
 
 def config_of(args: argparse.Namespace) -> Config:
-    return load_config(resolve_config_path(_opt(args, "config")))
+    """--config, $INFLUENCE_CONFIG or ./influence.toml; where none is given and there is no ./influence.toml, the
+    demo's config in a data dir that holds the demo (as the dashboard does), said on stderr (stdout may be CSV)."""
+    path = resolve_config_path(_opt(args, "config"))
+    if not _opt(args, "config") and not os.environ.get(CONFIG_ENV) and not path.exists():
+        from influence.demo import demo_config_path
+
+        demo = demo_config_path(data_dir_of(args))
+        if demo.exists():
+            if not _opt(args, "quiet"):
+                err.print(f"config: {demo} (the demo's: there is no {path} here)", markup=False)
+            path = demo
+    return load_config(path)
 
 
 def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str, int, int], None] | None]:

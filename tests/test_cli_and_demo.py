@@ -140,6 +140,21 @@ def test_config_from_environment(tmp_path):
     assert "env.toml" in r.stderr
 
 
+def test_commands_after_the_demo_find_its_config(demo_dir, tmp_path):
+    """Right after `make demo`, commands run where there is no influence.toml use the demo's config in the data dir
+    (as the dashboard does) and say so on stderr; stdout stays the command's own (CSV for `ties export`)."""
+    env = {"INFLUENCE_CONFIG": ""}
+    r = influence("model", "--data-dir", str(demo_dir), cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    assert f"config: {demo_dir / 'demo' / 'influence.toml'} (the demo's" in r.stderr and "warehouse" in r.stdout
+    r = influence("ties", "export", "--exec", "ada", "--data-dir", str(demo_dir), cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith("name,ring,") and "config:" not in r.stdout
+    # a data dir without the demo: nothing is guessed
+    r = influence("model", "--data-dir", str(tmp_path / "empty"), cwd=tmp_path, env=env)
+    assert r.returncode == 1 and "configuration file not found" in r.stderr
+
+
 def test_open_dashboard_connection_never_sees_a_half_built_warehouse(demo_dir):
     """A reader holding the old warehouse keeps a complete one while `model` publishes a new one."""
     from influence.config import load_config
