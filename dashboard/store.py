@@ -23,13 +23,11 @@ from dashboard import data
 from dashboard.access import AccessDenied, can_edit_goals
 from dashboard.goals import METRICS, progress
 from influence import people
-from influence.config import Config, load_config, resolve_config_path
+from influence.config import CONFIG_ENV, Config, load_config, resolve_config_path
 from influence.errors import InfluenceError
 from influence.state import StateStore
 from influence.users import User
 from pipeline.ties import COLUMNS, HANDLE_COLUMNS, read_ties
-
-CONFIG_ENV = "INFLUENCE_CONFIG"
 
 
 def state() -> StateStore:
@@ -38,10 +36,8 @@ def state() -> StateStore:
 
 def config() -> Config | None:
     """$INFLUENCE_CONFIG, else ./influence.toml, else the demo's config in the data dir; None if there is none."""
-    for path in (resolve_config_path(None), data.data_dir() / "demo" / "influence.toml"):
-        if path.exists():
-            return load_config(path)
-    return None
+    path = resolve_config_path(None, data.data_dir())
+    return load_config(path) if path.exists() else None
 
 
 def _today() -> date:

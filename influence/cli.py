@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from influence.config import CONFIG_ENV, Config, load_config, resolve_config_path
+from influence.config import Config, load_config, resolve_config_path
 from influence.errors import InfluenceError
 
 EXIT_FAILED = 1
@@ -166,17 +166,11 @@ def data_dir_of(args: argparse.Namespace) -> Path:
 
 
 def config_of(args: argparse.Namespace) -> Config:
-    """--config, $INFLUENCE_CONFIG or ./influence.toml; where none is given and there is no ./influence.toml, the
-    demo's config in a data dir that holds the demo (as the dashboard does), said on stderr (stdout may be CSV)."""
-    path = resolve_config_path(_opt(args, "config"))
-    if not _opt(args, "config") and not os.environ.get(CONFIG_ENV) and not path.exists():
-        from influence.demo import demo_config_path
-
-        demo = demo_config_path(data_dir_of(args))
-        if demo.exists():
-            if not _opt(args, "quiet"):
-                err.print(f"config: {demo} (the demo's: there is no {path} here)", markup=False)
-            path = demo
+    """resolve_config_path's choice; the demo's config, when that is it, said on stderr (stdout may be CSV)."""
+    path = resolve_config_path(_opt(args, "config"), data_dir_of(args))
+    default = resolve_config_path(_opt(args, "config"))
+    if path != default and not _opt(args, "quiet"):
+        err.print(f"config: {path} (the demo's: there is no {default} here)", markup=False)
     return load_config(path)
 
 
@@ -369,9 +363,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    import duckdb
-
     from collectors.rawstore import RawStore
+    from pipeline.build import open_warehouse
 
     data_dir = data_dir_of(args)
     store = RawStore(data_dir / "raw")
@@ -383,9 +376,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not wh.exists():
         out.print("warehouse: not built yet (run `influence model`)")
         return 0
-    con = duckdb.connect(str(wh), read_only=True)
+    con = open_warehouse(wh)
     try:
-        con.execute("set TimeZone = 'UTC'")  # times shown in UTC, as labelled (not the machine's zone)
         built_at, errors = con.execute("select built_at, load_errors from build_info").fetchall()[0]
         out.print(f"warehouse: {wh} built {built_at:%Y-%m-%d %H:%M} UTC, {errors} unparsed raw records")
         for exec_id, name, posts, engagements, last in con.execute(
@@ -433,9 +425,9 @@ def cmd_people(args: argparse.Namespace) -> int:
     data_dir = data_dir_of(args)
     if args.action == "show":
         person = people.find_person(data_dir, args.who)
-        import duckdb
+        from pipeline.build import open_warehouse
 
-        con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+        con = open_warehouse(data_dir / "warehouse.duckdb")
         evidence = dict(((p, a), (ev, by)) for p, a, ev, by in con.execute(
             "select platform, account_id, evidence, decided_by from identity_evidence where person_id = ?",
             [person.person_id]).fetchall())

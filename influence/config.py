@@ -18,6 +18,7 @@ from typing import Any
 from influence.errors import ConfigError
 
 DEFAULT_CONFIG = "influence.toml"
+DEMO_CONFIG = Path("demo") / "influence.toml"  # where `influence demo` keeps the demo's config in a data dir
 CONFIG_ENV = "INFLUENCE_CONFIG"
 
 RINGS = ("team", "organisation", "met_in_person", "digital_only")
@@ -110,12 +111,15 @@ class Config:
         return self.platforms.get(name, PlatformSettings(base_url=DEFAULT_BASE_URLS.get(name, "")))
 
 
-def resolve_config_path(cli_value: str | os.PathLike[str] | None) -> Path:
-    """``--config`` wins, then ``$INFLUENCE_CONFIG``, then ``./influence.toml``."""
+def resolve_config_path(cli_value: str | os.PathLike[str] | None, data_dir: Path | None = None) -> Path:
+    """``--config`` wins, then ``$INFLUENCE_CONFIG``, then ``./influence.toml``; with none of them, the demo's config
+    in ``data_dir`` where that data dir holds the demo (as after ``make demo``)."""
     if cli_value:
         return Path(cli_value)
     if os.environ.get(CONFIG_ENV):
         return Path(os.environ[CONFIG_ENV])
+    if data_dir is not None and not Path(DEFAULT_CONFIG).exists() and (data_dir / DEMO_CONFIG).exists():
+        return data_dir / DEMO_CONFIG
     return Path(DEFAULT_CONFIG)
 
 

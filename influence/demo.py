@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from collectors.rawstore import RawRecord, RawStore
+from influence.config import DEMO_CONFIG
 from influence.errors import StoreError
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -38,7 +39,7 @@ def ensure_demo_users(data_dir: Path, config) -> list[str]:
 
 
 def demo_config_path(data_dir: Path) -> Path:
-    return data_dir / "demo" / "influence.toml"
+    return data_dir / DEMO_CONFIG
 
 
 def load_demo(data_dir: Path) -> tuple[Path, int]:

@@ -21,6 +21,7 @@ from collectors.scrub import Matcher, normalize_id
 from influence.config import Config
 from influence.errors import ConfigError, InfluenceError, StoreError
 from influence.state import StateStore
+from pipeline.build import open_warehouse
 from pipeline.ties import COLUMNS, HANDLE_COLUMNS, TIE_RINGS, Tie, normalize_handle, read_ties
 
 
@@ -94,9 +95,7 @@ def _warehouse(data_dir: Path) -> duckdb.DuckDBPyConnection:
     path = data_dir / "warehouse.duckdb"
     if not path.exists():
         raise StoreError(f"no warehouse in {data_dir}", hint="run `influence model` first")
-    con = duckdb.connect(str(path), read_only=True)
-    con.execute("set TimeZone = 'UTC'")  # as the model: times and their days in UTC, not the machine's zone
-    return con
+    return open_warehouse(path)
 
 
 def parse_account(spec: str) -> tuple[str | None, str]:

@@ -91,6 +91,14 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     ).fetchall())
 
 
+def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    """A published warehouse, read-only, in UTC as the build wrote it: DuckDB otherwise takes the machine's zone,
+    and the times, days and weeks read from it would shift (the dashboard attaches it in its own UTC database)."""
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
 def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """The connection a build writes the new warehouse with. ``memory_limit`` (the config's ``[model]
     memory_limit``) caps DuckDB's memory: past it, operators spill to ``<data>/.model-spill`` and the build is slower
@@ -151,7 +159,7 @@ def build_warehouse(
             loaded = load()
             if up_to_date:  # (loaded into memory: what the summary reports, and the parse cache kept tidy)
                 con.close()
-                con = duckdb.connect(str(final), read_only=True)
+                con = open_warehouse(final)
                 tables = _tables(con)
                 con.close()
                 phase("load")

@@ -20,12 +20,11 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 
 from collectors.rawstore import RawStore
 from influence.errors import StoreError
-from pipeline.build import WAREHOUSE
+from pipeline.build import WAREHOUSE, open_warehouse
 from pipeline.runner import discover
 
 WHAT = ("raw", "marts", "all")
@@ -72,9 +71,8 @@ def export_marts(data_dir: Path, out: Path) -> dict[str, int]:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     rows: dict[str, int] = {}
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_warehouse(warehouse)
     try:
-        con.execute("set TimeZone = 'UTC'")
         for name in marts:
             cols = [c for (c,) in con.execute(
                 "select column_name from information_schema.columns where table_name = ?", [name]).fetchall()]
