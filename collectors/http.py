@@ -63,6 +63,7 @@ from influence.errors import (
     RateLimitError,
     ShapeError,
     SourceError,
+    size_text,
 )
 
 log = logging.getLogger(__name__)
@@ -452,8 +453,8 @@ class Http:
                     raise httpx.ReadTimeout(f"body still arriving after {self.request_deadline:.0f} s", request=request)
         except _TooLarge as big:
             raise SourceError(
-                f"{label}: the response from {shown} is larger than {_size(self.max_body_bytes)}"
-                + (f" ({_size(big.declared)} declared)" if big.declared else "") + "; not read",
+                f"{label}: the response from {shown} is larger than {size_text(self.max_body_bytes)}"
+                + (f" ({size_text(big.declared)} declared)" if big.declared else "") + "; not read",
                 url=shown,
                 hint="this is not an API page of the expected size; check base_url, report it if it persists",
             ) from None
@@ -669,10 +670,6 @@ class Http:
 class _TooLarge(Exception):
     def __init__(self, declared: int | None) -> None:
         self.declared = declared
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024 / 1024:.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} kB"
 
 
 def _kind(value: Any) -> str:

@@ -81,14 +81,25 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _written_aside(path: Path, data: bytes) -> Path:
+    """``data`` in a new temporary file beside ``path``, on disk. A write that fails (a full disk) removes the
+    partial file rather than leave it holding the room."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
 def write_new(path: Path, data: bytes) -> None:
     """Like ``write_atomic``, but never replaces an existing file: raises FileExistsError instead."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    tmp = _written_aside(path, data)
     try:
         os.link(tmp, path)  # atomic, and fails if the name is taken
     finally:
@@ -99,12 +110,7 @@ def write_new(path: Path, data: bytes) -> None:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    os.replace(_written_aside(path, data), path)
     _fsync_dir(path.parent)
 
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from influence.config import Config, load_config, resolve_config_path
-from influence.errors import InfluenceError
+from influence.errors import InfluenceError, free_space, out_of_space, size_text
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -543,6 +543,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, with the way to see more
         if debug:
             raise
+        data_dir = data_dir_of(args)
+        if out_of_space(exc, data_dir):  # not a bug: the disk is full
+            err.print(f"error: the disk holding {data_dir} is full ({size_text(free_space(data_dir))} free), and a "
+                      f"write failed ({type(exc).__name__}: {exc}): free some "
+                      "space and run the command again — what was stored before is kept whole",
+                      markup=False, soft_wrap=True)
+            return EXIT_FAILED
         err.print(f"error: unexpected {type(exc).__name__}: {exc} — rerun with --debug for the traceback and "
                   "report it", markup=False, soft_wrap=True)
         return EXIT_FAILED

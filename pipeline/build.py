@@ -22,7 +22,7 @@ import duckdb
 from collectors.rawstore import RawStore, _fsync_dir
 from influence import __version__
 from influence.config import Config
-from influence.errors import ModelError, StoreError
+from influence.errors import ModelError, StoreError, free_space, out_of_space, size_text
 from pipeline.incremental import Increment, fingerprint, previous_state, record_state
 from pipeline.load import LoadResult, load_observations, segment_keys
 from pipeline.runner import run_models
@@ -113,6 +113,39 @@ def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBP
     return con
 
 
+def _discard_partial(data_dir: Path, tmp: Path) -> None:
+    """What a failed build leaves: its half-built file, that file's write-ahead log and what it spilled."""
+    for path in (tmp, tmp.with_name(tmp.name + ".wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(data_dir / SPILL_DIR, ignore_errors=True)
+
+
+def _no_space(data_dir: Path, final: Path) -> StoreError:
+    """The error of a build that ran out of disk: what stands, how much room there is, what a build needs."""
+    free = free_space(data_dir)
+    stands = "no warehouse was published before it"
+    if final.exists():
+        try:
+            con = open_warehouse(final)
+            try:
+                (built,) = con.execute("select built_at from build_info").fetchone()
+            finally:
+                con.close()
+            stands = f"the warehouse built {built:%Y-%m-%d %H:%M} UTC stands, whole"
+        except (duckdb.Error, TypeError):
+            stands = f"the last warehouse ({final}) stands as it was"
+    copy = f"a second copy of the warehouse, {size_text(final.stat().st_size)} now," if final.exists() else "the warehouse"
+    cache = data_dir / "cache"
+    cached = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) if cache.exists() else 0
+    return StoreError(
+        f"the disk holding {data_dir} is full ({size_text(free)} free): the build stopped and removed its unfinished "
+        f"warehouse; {stands}, and the raw store is untouched",
+        hint=f"free some space and run influence model again: a build needs room for {copy} and more while it works"
+             + (f"; its parse cache ({cache}, {size_text(cached)}) may be deleted, at the cost of parsing again"
+                if cached else ""),
+    )
+
+
 def build_warehouse(
     config: Config,
     data_dir: Path,
@@ -132,90 +165,97 @@ def build_warehouse(
         for stale in data_dir.glob(f".{WAREHOUSE}.building-*"):
             stale.unlink()  # left by a build that crashed; we hold the lock, so nobody else is writing it
         shutil.rmtree(data_dir / SPILL_DIR, ignore_errors=True)  # likewise what such a build spilled
-        before = None if full else previous_state(final)
-        keys = set(segment_keys(store))
-        full_because = _why_full(config, data_dir, keys, before, full)
-        # nothing new since the last build: it stands as it is (nothing copied, no model run)
-        up_to_date = full_because is None and before is not None and keys == before[1]
-        if full_because is None and not up_to_date:
-            shutil.copyfile(final, tmp)  # the previous warehouse, updated in place; the old file stays as it is
-        con = duckdb.connect(":memory:") if up_to_date else connect_build(tmp, config.model.memory_limit)
-        phases: dict[str, float] = {}
-        mark = time.perf_counter()
-
-        def phase(name: str) -> None:
-            nonlocal mark
-            now = time.perf_counter()
-            phases[name] = now - mark
-            mark = now
-
-        def load() -> LoadResult:
-            return load_observations(
-                con, store, data_dir / "cache", progress=(lambda i, n: progress("parse", i, n)) if progress else None,
-                loaded_before=before[1] if full_because is None and before is not None else None,
-            )
-
         try:
-            loaded = load()
-            if up_to_date:  # (loaded into memory: what the summary reports, and the parse cache kept tidy)
-                con.close()
-                con = open_warehouse(final)
-                tables = _tables(con)
-                con.close()
-                phase("load")
-                return BuildResult(path=final, load=loaded, timings={}, seconds=time.perf_counter() - t0,
-                                   tables=tables, phases=phases, up_to_date=True)
-            write_seeds(con, config, data_dir)
-            # (an update: the fingerprint is the last build's, as _why_full found)
-            fp = before[0] if full_because is None and before is not None else fingerprint(con)
-            phase("load")
-            increment = Increment() if full_because is None else None
+            before = None if full else previous_state(final)
+            keys = set(segment_keys(store))
+            full_because = _why_full(config, data_dir, keys, before, full)
+            # nothing new since the last build: it stands as it is (nothing copied, no model run)
+            up_to_date = full_because is None and before is not None and keys == before[1]
+            if full_because is None and not up_to_date:
+                shutil.copyfile(final, tmp)  # the previous warehouse, updated in place; the old file stays as it is
+            con = duckdb.connect(":memory:") if up_to_date else connect_build(tmp, config.model.memory_limit)
+            phases: dict[str, float] = {}
+            mark = time.perf_counter()
+
+            def phase(name: str) -> None:
+                nonlocal mark
+                now = time.perf_counter()
+                phases[name] = now - mark
+                mark = now
+
+            def load() -> LoadResult:
+                return load_observations(
+                    con, store, data_dir / "cache", progress=(lambda i, n: progress("parse", i, n)) if progress else None,
+                    loaded_before=before[1] if full_because is None and before is not None else None,
+                )
+
             try:
-                timings = run_models(con, {"config": config}, increment=increment)
-            except (ModelError, duckdb.Error) as exc:
-                if increment is None:
-                    raise
-                # an update that fails (a bug, or a warehouse edited by hand) must not leave every later build
-                # failing the same way: build in full instead, from an empty file, and say why
-                full_because = f"the update of the last build failed ({exc}); built in full instead"
-                increment = None
-                con.close()
-                tmp.unlink()
-                con = connect_build(tmp, config.model.memory_limit)
-                parsed_now = loaded.parsed_now
                 loaded = load()
-                loaded.parsed_now = parsed_now
+                if up_to_date:  # (loaded into memory: what the summary reports, and the parse cache kept tidy)
+                    con.close()
+                    con = open_warehouse(final)
+                    tables = _tables(con)
+                    con.close()
+                    phase("load")
+                    return BuildResult(path=final, load=loaded, timings={}, seconds=time.perf_counter() - t0,
+                                       tables=tables, phases=phases, up_to_date=True)
                 write_seeds(con, config, data_dir)
-                timings = run_models(con, {"config": config})
-            record_state(con, fp, loaded.keys)
-            phase("models")
-        except BaseException:
-            con.close()
+                # (an update: the fingerprint is the last build's, as _why_full found)
+                fp = before[0] if full_because is None and before is not None else fingerprint(con)
+                phase("load")
+                increment = Increment() if full_because is None else None
+                try:
+                    timings = run_models(con, {"config": config}, increment=increment)
+                except (ModelError, duckdb.Error) as exc:
+                    if increment is None:
+                        raise
+                    # an update that fails (a bug, or a warehouse edited by hand) must not leave every later build
+                    # failing the same way: build in full instead, from an empty file, and say why
+                    full_because = f"the update of the last build failed ({exc}); built in full instead"
+                    increment = None
+                    con.close()
+                    tmp.unlink()
+                    con = connect_build(tmp, config.model.memory_limit)
+                    parsed_now = loaded.parsed_now
+                    loaded = load()
+                    loaded.parsed_now = parsed_now
+                    write_seeds(con, config, data_dir)
+                    timings = run_models(con, {"config": config})
+                record_state(con, fp, loaded.keys)
+                phase("models")
+            except BaseException:
+                con.close()
+                raise
+            try:
+                con.execute(
+                    "create or replace table build_info as select ? as built_at, ? as version, ? as raw_segments, "
+                    "? as load_errors",
+                    [datetime.now(UTC), __version__, loaded.segments, loaded.errors],
+                )
+                for name, kind in con.execute(
+                    "select table_name, table_type from information_schema.tables "
+                    "where table_name like 'obs\\_%' escape '\\'"
+                ).fetchall():
+                    # parsed observations live in the cache (read through views while building); keep the warehouse lean
+                    con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {name}")
+                tables = _tables(con)
+                con.execute("checkpoint")
+            finally:
+                con.close()
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+            _fsync_dir(data_dir)
+            phase("publish")
+        except BaseException as exc:
+            # the half-built file, its log and its spill go now: on a full disk they hold the room a rerun needs
+            _discard_partial(data_dir, tmp)
+            if out_of_space(exc, data_dir):
+                raise _no_space(data_dir, final) from exc
             raise
-        try:
-            con.execute(
-                "create or replace table build_info as select ? as built_at, ? as version, ? as raw_segments, "
-                "? as load_errors",
-                [datetime.now(UTC), __version__, loaded.segments, loaded.errors],
-            )
-            for name, kind in con.execute(
-                "select table_name, table_type from information_schema.tables "
-                "where table_name like 'obs\\_%' escape '\\'"
-            ).fetchall():
-                # parsed observations live in the cache (read through views while building); keep the warehouse lean
-                con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {name}")
-            tables = _tables(con)
-            con.execute("checkpoint")
-        finally:
-            con.close()
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, final)
-        _fsync_dir(data_dir)
-        phase("publish")
     return BuildResult(path=final, load=loaded, timings=timings, seconds=time.perf_counter() - t0, tables=tables,
                        phases=phases, full_because=full_because,
                        updated=increment.updated if increment else set(), stats=increment.stats if increment else {})
