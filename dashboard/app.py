@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import data, frame
 from dashboard.access import is_mentor_view
 from dashboard.format import md_text
+from influence.errors import InfluenceError
 
 HERE = Path(__file__).parent
 VIEWS = HERE / "views"
@@ -74,4 +75,7 @@ if is_mentor_view(user):
     }
 else:
     pages = {"Your influence": executive_pages, "Progress": mentor_pages}
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except InfluenceError as exc:  # the product's own errors (a state store that cannot be read …): said, not a traceback
+    st.error(md_text(str(exc)))

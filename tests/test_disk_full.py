@@ -8,8 +8,10 @@ run there. Then the filler goes and the same command completes.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from fakes import FakeBluesky, FakeMastodon
 from loopback import Loopback
 from test_faults import make_world
 
+from influence import users
 from influence.config import load_config
 from influence.demo import load_demo
 from influence.errors import ModelError, out_of_space
@@ -179,3 +182,83 @@ def test_a_collection_on_a_full_disk_says_so_and_the_next_one_loses_nothing(worl
     if ck.iso_week() != week:  # (as in test_crash: first-seen dates would fall in another week)
         pytest.skip("the ISO week changed during the test")
     assert ck.differences(clean / "warehouse.duckdb", out / "after.duckdb") == []
+
+
+# The dashboard on a full disk, in the namespace: Ben's goals page as his mentor; a review note typed and saved on the
+# full disk, then saved again once the room is back. What the page showed is written to $OUT/seen.json.
+PAGE_SCRIPT = r"""
+import json, os, sys, time
+from pathlib import Path
+from streamlit.testing.v1 import AppTest
+from influence.users import User
+
+data_dir, out, app = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+os.environ["INFLUENCE_DATA_DIR"] = str(data_dir)
+os.environ.pop("INFLUENCE_CONFIG", None)
+os.chdir(data_dir)
+at = AppTest.from_file(app, default_timeout=60)
+at.query_params["exec"] = "ben"
+at.session_state["auth_user"] = User("maria", "mentor", mentor_id="maria")
+at.session_state["auth_seen"] = time.time()
+at.run()
+at.switch_page("views/goals.py").run()
+
+def seen():
+    return {"errors": [e.value for e in at.error], "exceptions": [str(e.value) for e in at.exception],
+            "note": at.text_area(key="review_note").value if not at.exception else None}
+
+at.text_area(key="review_note").input(NOTE)
+at.get("form_submit_button")[1].click().run()
+full = seen()
+for filler in sys.argv[4:]:
+    os.remove(filler)
+at.get("form_submit_button")[1].click().run()
+again = seen()
+at.switch_page("views/goals.py").run()
+again["shown"] = [m.value for m in at.markdown]
+(out / "seen.json").write_text(json.dumps({"full": full, "again": again}))
+"""
+NOTE = "Agreed on two original posts a week"
+
+
+@pytest.mark.slow
+def test_the_dashboard_on_a_full_disk_keeps_the_note_that_could_not_be_saved(demo_built: Path,
+                                                                            tmp_path: Path) -> None:
+    """A mentor saves a review while the disk is full: the page says it was not saved and why, and the note stays
+    in the box (the form used to clear on submit, so the note was gone); once there is room, saving it works."""
+    if not _namespaces_available():
+        pytest.skip("needs root and unshare(1) to mount a small tmpfs in a private mount namespace")
+    src = tmp_path / "src"
+    shutil.copytree(demo_built, src, symlinks=True)
+    users.add_user(src, "maria", "mentor", "maria-password", mentor_id="maria",
+                   config=load_config(src / "demo" / "influence.toml"))
+    with sqlite3.connect(src / "state.sqlite") as con:  # an empty write-ahead log: a new write must grow it
+        con.execute("pragma wal_checkpoint(truncate)")
+    out, mnt = tmp_path / "out", tmp_path / "mnt"
+    out.mkdir()
+    mnt.mkdir()
+    script = tmp_path / "page.py"
+    script.write_text(PAGE_SCRIPT.replace("NOTE", repr(NOTE)), encoding="utf-8")
+    proc = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "bash", "-c", """
+            set -eu
+            mount -t tmpfs -o size=64m tmpfs "$MNT"
+            cp -a "$SRC" "$MNT/d"
+            avail=$(df --output=avail -B1 "$MNT" | tail -1)
+            dd if=/dev/zero of="$MNT/filler" bs=65536 count=$(( avail / 65536 )) status=none
+            dd if=/dev/zero of="$MNT/filler2" bs=4096 status=none 2>/dev/null || true  # to the last page
+            "$PY" "$SCRIPT" "$MNT/d" "$OUT" "$APP" "$MNT/filler" "$MNT/filler2"
+        """],
+        env={**env(), "MNT": str(mnt), "SRC": str(src), "OUT": str(out), "PY": sys.executable, "SCRIPT": str(script),
+             "APP": str(ROOT / "dashboard" / "app.py")},
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads((out / "seen.json").read_text())
+    full, again = seen["full"], seen["again"]
+    assert not full["exceptions"], full
+    assert any("the review was not saved" in e and "full" in e for e in full["errors"]), full
+    assert full["note"] == NOTE  # still in the box, to save again
+    assert not again["exceptions"] and not again["errors"], again
+    assert again["note"] == ""  # saved: the box is empty for the next one
+    assert any(NOTE in m for m in again["shown"]), again["shown"]

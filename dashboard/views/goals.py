@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import streamlit as st
 
 from dashboard import access, data, frame, store
 from dashboard import format as fmt
 from dashboard.goals import METRICS, fmt_value, sentence
+from influence.errors import InfluenceError
 
 user = frame.user()
 exec_id = frame.current_executive()
@@ -18,6 +21,21 @@ editor = access.can_edit_goals(user)
 st.title("Goals and reviews", anchor=False)
 st.caption(f"{fmt.md_text(executive['name'] if executive else exec_id)} · goals are set by the digital mentor in the "
            "figures the model computes; each review freezes the figures of its day.")
+
+
+
+def saved(write: Callable[[], object], *clear: str) -> bool:
+    """Run a write to the state store; if it fails, say why and keep what was typed (False). Once it succeeded,
+    the named form fields are emptied for the next entry."""
+    try:
+        write()
+    except InfluenceError as exc:
+        st.error(fmt.md_text(str(exc)))
+        return False
+    for key in clear:
+        st.session_state.pop(key, None)
+    return True
+
 
 figures = data.goal_figures(user, exec_id)
 st.subheader("Goals", anchor=False)
@@ -39,35 +57,34 @@ for g in goals:
         st.caption(f"Now {fmt_value(g['metric'], g['current'])} (as of {figures['as_of']}), "
                    f"{fmt_value(g['metric'], g['start_value'])} when set on {g['set_at'][:10]} by "
                    f"{fmt.md_text(g['set_by'])}{expected}.")
-        if editor and st.button("Retire this goal", key=f"retire_{g['id']}", type="tertiary"):
-            store.retire_goal(user, exec_id, g["id"])
+        if (editor and st.button("Retire this goal", key=f"retire_{g['id']}", type="tertiary")
+                and saved(partial(store.retire_goal, user, exec_id, g["id"]))):
             st.rerun()
 
 if editor:
-    with st.form("new_goal", clear_on_submit=True):
+    # (not cleared on submit: a goal or note that could not be saved stays in the form, beside the error;
+    # cleared by hand once saved)
+    with st.form("new_goal"):
         st.markdown("**New goal**")
         c1, c2, c3 = st.columns([2, 1, 1])
         metric = c1.selectbox("Figure", list(METRICS), format_func=lambda m: METRICS[m].label, key="goal_metric")
         target = c2.number_input("Target", min_value=0.0, value=40.0, step=1.0, key="goal_target",
                                  help="For a share, 0.5 means 50%.")
         due = c3.date_input("By", value=datetime.now(UTC).date() + timedelta(days=120), key="goal_due")
-        if st.form_submit_button("Add goal", icon=":material/flag:"):
-            store.add_goal(user, exec_id, metric, target, due)
-            st.success(f"Goal added: {fmt.md_text(sentence(metric, target, due))}.")
+        if st.form_submit_button("Add goal", icon=":material/flag:") and saved(
+                partial(store.add_goal, user, exec_id, metric, target, due), "goal_metric", "goal_target", "goal_due"):
             st.rerun()
 
 st.subheader("Reviews", anchor=False)
 if editor:
-    with st.form("new_review", clear_on_submit=True):
+    with st.form("new_review"):
         st.markdown("**Record a review**: today's figures are frozen with it")
         day = st.date_input("Review date", value=datetime.now(UTC).date(), key="review_date")
         note = st.text_area("Notes", key="review_note", placeholder="What we discussed, what to try next")
         if st.form_submit_button("Save the review", icon=":material/save:"):
             if not note.strip():
                 st.error("Write a note first.")
-            else:
-                store.add_review(user, exec_id, day, note.strip())
-                st.success("Review saved with today's figures.")
+            elif saved(partial(store.add_review, user, exec_id, day, note.strip()), "review_note", "review_date"):
                 st.rerun()
 
 reviews = store.reviews(user, exec_id)

@@ -76,8 +76,12 @@ with split_col, st.form("split"):
         if not one:
             st.error("Choose an account.")
         else:
-            store.split(user, exec_id, tuple(one.split("\t", 1)), note)
-            st.success("Split saved: it applies from the next model build.")
+            try:
+                store.split(user, exec_id, tuple(one.split("\t", 1)), note)
+            except InfluenceError as exc:
+                st.error(fmt.md_text(str(exc)))
+            else:
+                st.success("Split saved: it applies from the next model build.")
 
 decisions = store.decisions(user, exec_id)
 if decisions.height:
