@@ -44,7 +44,7 @@ def config() -> Config | None:
 
 
 @contextmanager
-def _stored(failed: str) -> Iterator[None]:
+def reported(failed: str) -> Iterator[None]:
     """A read or write of the state store or a ties register that fails (a full disk, a damaged or locked file)
     as an error that says so: ``failed`` ("the review was not saved") and why. The page shows it beside what the
     user typed, which it keeps."""
@@ -72,7 +72,7 @@ def goals(user: User | None, exec_id: str) -> list[dict[str, Any]]:
     data.check(user, exec_id)
     figures = data.goal_figures(user, exec_id)
     out = []
-    with _stored("the goals could not be read"):
+    with reported("the goals could not be read"):
         stored = state().goals(exec_id)
     for g in stored:
         out.append({**g, **progress(g, figures.get(g["metric"]), _today())})
@@ -99,13 +99,13 @@ def add_goal(user: User | None, exec_id: str, metric: str, target: float, due: d
     if metric not in METRICS:
         raise InfluenceError(f"'{metric}' is not a goal metric", hint=f"use one of: {', '.join(METRICS)}")
     start = data.goal_figures(editor, exec_id).get(metric)
-    with _stored("the goal was not saved"):
+    with reported("the goal was not saved"):
         return state().add_goal(exec_id, metric, float(target), due.isoformat(), start_value=start, by=editor.name)
 
 
 def retire_goal(user: User | None, exec_id: str, goal_id: int) -> bool:
     _require_editor(user, exec_id)
-    with _stored("the goal was not retired"):
+    with reported("the goal was not retired"):
         return state().retire_goal(exec_id, int(goal_id))
 
 
@@ -126,7 +126,7 @@ def snapshot(user: User | None, exec_id: str) -> dict[str, Any]:
 def add_review(user: User | None, exec_id: str, review_date: date, note: str) -> int:
     editor = _require_editor(user, exec_id)
     frozen = json.dumps(snapshot(editor, exec_id), sort_keys=True)
-    with _stored("the review was not saved"):
+    with reported("the review was not saved"):
         return state().add_review(exec_id, review_date.isoformat(), note, author=editor.name, snapshot=frozen)
 
 
@@ -134,7 +134,7 @@ def reviews(user: User | None, exec_id: str) -> list[dict[str, Any]]:
     """Newest first, each with its snapshot parsed."""
     data.check(user, exec_id)
     out = []
-    with _stored("the reviews could not be read"):
+    with reported("the reviews could not be read"):
         stored = state().reviews(exec_id)
     for r in stored:
         out.append({**r, "snapshot": json.loads(r["snapshot"])})
@@ -178,7 +178,7 @@ def save_ties(user: User | None, exec_id: str, rows: list[dict[str, Any]]) -> tu
         if not any(str(r.get(c) or "").strip() for c in COLUMNS):
             continue  # an empty row the editor left behind
         w.writerow([str(r.get(c) or "").strip() for c in COLUMNS])
-    with _stored("the ties register was not saved"):
+    with reported("the ties register was not saved"):
         fd, tmp = tempfile.mkstemp(prefix=".ties-", suffix=".csv", dir=data.data_dir())
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -204,14 +204,14 @@ def merge(user: User | None, exec_id: str, a: tuple[str, str], b: tuple[str, str
     ka, kb = _account(who, exec_id, *a), _account(who, exec_id, *b)
     if ka == kb:
         raise InfluenceError("both are the same account", hint="choose two different accounts")
-    with _stored("the merge was not saved"):
+    with reported("the merge was not saved"):
         return state().add_decision("merge", ka, kb, by=f"dashboard:{who.name}", note=note)
 
 
 def split(user: User | None, exec_id: str, account: tuple[str, str], note: str = "") -> int:
     who = _require_user(user, exec_id)
     key = _account(who, exec_id, *account)
-    with _stored("the split was not saved"):
+    with reported("the split was not saved"):
         return state().add_decision("split", key, None, by=f"dashboard:{who.name}", note=note)
 
 
@@ -219,7 +219,7 @@ def decisions(user: User | None, exec_id: str) -> pl.DataFrame:
     """The manual merge/split decisions naming accounts around this executive."""
     known = data.audience_accounts(user, exec_id)
     keys = set(zip(known["platform"].to_list(), known["account_id"].to_list(), strict=True))
-    with _stored("the merge and split decisions could not be read"):
+    with reported("the merge and split decisions could not be read"):
         stored = state().decisions()
     rows = [d for d in stored
             if (d["platform_a"], d["account_a"]) in keys or (d["platform_b"], d["account_b"]) in keys]

@@ -185,7 +185,8 @@ def test_a_collection_on_a_full_disk_says_so_and_the_next_one_loses_nothing(worl
 
 
 # The dashboard on a full disk, in the namespace: Ben's goals page as his mentor; a review note typed and saved on the
-# full disk, then saved again once the room is back. What the page showed is written to $OUT/seen.json.
+# full disk, then saved again once the room is back; a log-in on the full disk and with room. What the pages showed
+# is written to $OUT/seen.json.
 PAGE_SCRIPT = r"""
 import json, os, sys, time
 from pathlib import Path
@@ -207,15 +208,25 @@ def seen():
     return {"errors": [e.value for e in at.error], "exceptions": [str(e.value) for e in at.exception],
             "note": at.text_area(key="review_note").value if not at.exception else None}
 
+def log_in():
+    page = AppTest.from_file(app, default_timeout=60).run()
+    page.text_input(key="login_name").input("maria")
+    page.text_input(key="login_password").input("maria-password")
+    page.get("form_submit_button")[0].click().run()
+    return {"errors": [e.value for e in page.error], "exceptions": [str(e.value) for e in page.exception],
+            "logged_in": "auth_user" in page.session_state}
+
 at.text_area(key="review_note").input(NOTE)
 at.get("form_submit_button")[1].click().run()
 full = seen()
+full["log_in"] = log_in()
 for filler in sys.argv[4:]:
     os.remove(filler)
 at.get("form_submit_button")[1].click().run()
 again = seen()
 at.switch_page("views/goals.py").run()
 again["shown"] = [m.value for m in at.markdown]
+again["log_in"] = log_in()
 (out / "seen.json").write_text(json.dumps({"full": full, "again": again}))
 """
 NOTE = "Agreed on two original posts a week"
@@ -225,7 +236,8 @@ NOTE = "Agreed on two original posts a week"
 def test_the_dashboard_on_a_full_disk_keeps_the_note_that_could_not_be_saved(demo_built: Path,
                                                                             tmp_path: Path) -> None:
     """A mentor saves a review while the disk is full: the page says it was not saved and why, and the note stays
-    in the box (the form used to clear on submit, so the note was gone); once there is room, saving it works."""
+    in the box (the form used to clear on submit, so the note was gone); once there is room, saving it works. A
+    log-in on the full disk is refused with the reason, not a traceback."""
     if not _namespaces_available():
         pytest.skip("needs root and unshare(1) to mount a small tmpfs in a private mount namespace")
     src = tmp_path / "src"
@@ -259,6 +271,10 @@ def test_the_dashboard_on_a_full_disk_keeps_the_note_that_could_not_be_saved(dem
     assert not full["exceptions"], full
     assert any("the review was not saved" in e and "full" in e for e in full["errors"]), full
     assert full["note"] == NOTE  # still in the box, to save again
+    # a log-in is recorded (for the lock-out after failed attempts): one that cannot be is refused, and says why
+    assert not full["log_in"]["logged_in"] and not full["log_in"]["exceptions"], full["log_in"]
+    assert any("not logged in" in e and "full" in e for e in full["log_in"]["errors"]), full["log_in"]
     assert not again["exceptions"] and not again["errors"], again
     assert again["note"] == ""  # saved: the box is empty for the next one
     assert any(NOTE in m for m in again["shown"]), again["shown"]
+    assert again["log_in"]["logged_in"], again["log_in"]
