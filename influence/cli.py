@@ -540,15 +540,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted: everything stored before the interruption is kept", markup=False)
         return 130
-    except Exception as exc:  # a bug: say so in one line, with the way to see more
+    except Exception as exc:  # a full disk, or a bug: say which in one line (--debug shows the traceback)
         if debug:
             raise
         data_dir = data_dir_of(args)
-        if out_of_space(exc, data_dir):  # not a bug: the disk is full
+        if out_of_space(exc, data_dir):
             err.print(f"error: the disk holding {data_dir} is full ({size_text(free_space(data_dir))} free), and a "
-                      f"write failed ({type(exc).__name__}: {exc}): free some "
-                      "space and run the command again — what was stored before is kept whole",
-                      markup=False, soft_wrap=True)
+                      f"write failed ({type(exc).__name__}: {exc}): free some space and run the command again — "
+                      "what was stored before is kept whole", markup=False, soft_wrap=True)
             return EXIT_FAILED
         err.print(f"error: unexpected {type(exc).__name__}: {exc} — rerun with --debug for the traceback and "
                   "report it", markup=False, soft_wrap=True)
