@@ -83,15 +83,18 @@ def _fsync_dir(path: Path) -> None:
 
 def _written_aside(path: Path, data: bytes) -> Path:
     """``data`` in a new temporary file beside ``path``, on disk. A write that fails (a full disk) removes the
-    partial file rather than leave it holding the room."""
+    partial file rather than leave it holding the room, and raises a StoreError naming ``path``."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise StoreError(f"cannot write {path}: {exc.strerror or exc}",
+                             hint="free some space on its disk, or check its permissions, and try again") from exc
         raise
     return tmp
 

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboard import data, store
+from dashboard import data
 from dashboard import format as fmt
 from influence import users
-from influence.errors import InfluenceError
+from influence.errors import StoreError
 from influence.users import LoginLocked, LoginRefused, User
 
 EXEC_PARAM = "exec"        # the query parameter
@@ -98,15 +98,13 @@ def login_page() -> None:
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
         try:
-            # (every attempt is recorded for the lock-out: a state store that cannot take it refuses the log-in)
-            with store.reported("you were not logged in, as the attempt could not be recorded"):
-                user = users.authenticate(data.data_dir(), name, password)
+            user = users.authenticate(data.data_dir(), name, password)
         except LoginLocked as exc:
             box.error(f"{exc.message[:1].upper()}{exc.message[1:]}.")
         except LoginRefused:
             box.error("Wrong user name or password.")
-        except InfluenceError as exc:
-            box.error(fmt.md_text(str(exc)))
+        except StoreError as exc:  # every attempt is recorded for the lock-out: one that cannot be is refused
+            box.error(fmt.md_text(f"you were not logged in, as the attempt could not be recorded: {exc}"))
         else:
             st.session_state[USER_KEY] = user
             st.session_state[SEEN_KEY] = time.time()

@@ -11,23 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import sqlite3
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import secrets
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from collectors.rawstore import write_atomic
 from dashboard import data
 from dashboard.access import AccessDenied, can_edit_goals
 from dashboard.goals import METRICS, progress
 from influence import people
 from influence.config import CONFIG_ENV, Config, load_config, resolve_config_path
-from influence.errors import InfluenceError, StoreError, out_of_space
+from influence.errors import InfluenceError
 from influence.state import StateStore
 from influence.users import User
 from pipeline.ties import COLUMNS, HANDLE_COLUMNS, read_ties
@@ -43,24 +40,6 @@ def config() -> Config | None:
     return load_config(path) if path.exists() else None
 
 
-@contextmanager
-def reported(failed: str) -> Iterator[None]:
-    """A read or write of the state store or a ties register that fails (a full disk, a damaged or locked file)
-    as an error that says so: ``failed`` ("the review was not saved") and why. The page shows it beside what the
-    user typed, which it keeps."""
-    try:
-        yield
-    except AccessDenied:
-        raise  # (a PermissionError, so an OSError, but not the disk's)
-    except (sqlite3.Error, OSError) as exc:
-        full = out_of_space(exc, data.data_dir())
-        raise StoreError(
-            f"{failed}: {'the disk holding the data dir is full' if full else exc}",
-            hint="free some space on the server, then try again" if full
-            else "try again; if it fails again, tell whoever runs the dashboard",
-        ) from exc
-
-
 def _today() -> date:
     return datetime.now(UTC).date()
 
@@ -72,9 +51,7 @@ def goals(user: User | None, exec_id: str) -> list[dict[str, Any]]:
     data.check(user, exec_id)
     figures = data.goal_figures(user, exec_id)
     out = []
-    with reported("the goals could not be read"):
-        stored = state().goals(exec_id)
-    for g in stored:
+    for g in state().goals(exec_id):
         out.append({**g, **progress(g, figures.get(g["metric"]), _today())})
     return out
 
@@ -99,14 +76,12 @@ def add_goal(user: User | None, exec_id: str, metric: str, target: float, due: d
     if metric not in METRICS:
         raise InfluenceError(f"'{metric}' is not a goal metric", hint=f"use one of: {', '.join(METRICS)}")
     start = data.goal_figures(editor, exec_id).get(metric)
-    with reported("the goal was not saved"):
-        return state().add_goal(exec_id, metric, float(target), due.isoformat(), start_value=start, by=editor.name)
+    return state().add_goal(exec_id, metric, float(target), due.isoformat(), start_value=start, by=editor.name)
 
 
 def retire_goal(user: User | None, exec_id: str, goal_id: int) -> bool:
     _require_editor(user, exec_id)
-    with reported("the goal was not retired"):
-        return state().retire_goal(exec_id, int(goal_id))
+    return state().retire_goal(exec_id, int(goal_id))
 
 
 # --- reviews ---------------------------------------------------------------------------------------------------
@@ -126,17 +101,14 @@ def snapshot(user: User | None, exec_id: str) -> dict[str, Any]:
 def add_review(user: User | None, exec_id: str, review_date: date, note: str) -> int:
     editor = _require_editor(user, exec_id)
     frozen = json.dumps(snapshot(editor, exec_id), sort_keys=True)
-    with reported("the review was not saved"):
-        return state().add_review(exec_id, review_date.isoformat(), note, author=editor.name, snapshot=frozen)
+    return state().add_review(exec_id, review_date.isoformat(), note, author=editor.name, snapshot=frozen)
 
 
 def reviews(user: User | None, exec_id: str) -> list[dict[str, Any]]:
     """Newest first, each with its snapshot parsed."""
     data.check(user, exec_id)
     out = []
-    with reported("the reviews could not be read"):
-        stored = state().reviews(exec_id)
-    for r in stored:
+    for r in state().reviews(exec_id):
         out.append({**r, "snapshot": json.loads(r["snapshot"])})
     return out
 
@@ -178,14 +150,12 @@ def save_ties(user: User | None, exec_id: str, rows: list[dict[str, Any]]) -> tu
         if not any(str(r.get(c) or "").strip() for c in COLUMNS):
             continue  # an empty row the editor left behind
         w.writerow([str(r.get(c) or "").strip() for c in COLUMNS])
-    with reported("the ties register was not saved"):
-        fd, tmp = tempfile.mkstemp(prefix=".ties-", suffix=".csv", dir=data.data_dir())
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(buf.getvalue())
-            return people.import_ties(cfg, exec_id, Path(tmp), data.data_dir())
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+    tmp = data.data_dir() / f".ties-{secrets.token_hex(4)}.csv"
+    write_atomic(tmp, buf.getvalue().encode("utf-8"))  # (a failed write is a StoreError naming the file)
+    try:
+        return people.import_ties(cfg, exec_id, tmp, data.data_dir())
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 # --- merge and split -------------------------------------------------------------------------------------------
@@ -204,24 +174,20 @@ def merge(user: User | None, exec_id: str, a: tuple[str, str], b: tuple[str, str
     ka, kb = _account(who, exec_id, *a), _account(who, exec_id, *b)
     if ka == kb:
         raise InfluenceError("both are the same account", hint="choose two different accounts")
-    with reported("the merge was not saved"):
-        return state().add_decision("merge", ka, kb, by=f"dashboard:{who.name}", note=note)
+    return state().add_decision("merge", ka, kb, by=f"dashboard:{who.name}", note=note)
 
 
 def split(user: User | None, exec_id: str, account: tuple[str, str], note: str = "") -> int:
     who = _require_user(user, exec_id)
     key = _account(who, exec_id, *account)
-    with reported("the split was not saved"):
-        return state().add_decision("split", key, None, by=f"dashboard:{who.name}", note=note)
+    return state().add_decision("split", key, None, by=f"dashboard:{who.name}", note=note)
 
 
 def decisions(user: User | None, exec_id: str) -> pl.DataFrame:
     """The manual merge/split decisions naming accounts around this executive."""
     known = data.audience_accounts(user, exec_id)
     keys = set(zip(known["platform"].to_list(), known["account_id"].to_list(), strict=True))
-    with reported("the merge and split decisions could not be read"):
-        stored = state().decisions()
-    rows = [d for d in stored
+    rows = [d for d in state().decisions()
             if (d["platform_a"], d["account_a"]) in keys or (d["platform_b"], d["account_b"]) in keys]
     schema = {"decided_at": pl.String, "action": pl.String, "platform_a": pl.String, "account_a": pl.String,
               "platform_b": pl.String, "account_b": pl.String, "decided_by": pl.String, "note": pl.String}

@@ -21,7 +21,6 @@ from collectors.scrub import Matcher, normalize_id
 from influence.config import Config
 from influence.errors import ConfigError, InfluenceError, StoreError
 from influence.state import StateStore
-from pipeline.build import open_warehouse
 from pipeline.ties import COLUMNS, HANDLE_COLUMNS, TIE_RINGS, Tie, normalize_handle, read_ties
 
 
@@ -95,6 +94,9 @@ def _warehouse(data_dir: Path) -> duckdb.DuckDBPyConnection:
     path = data_dir / "warehouse.duckdb"
     if not path.exists():
         raise StoreError(f"no warehouse in {data_dir}", hint="run `influence model` first")
+    # (imported here: the builder's own imports would cost the dashboard, which imports this module, ~90 ms to start)
+    from pipeline.build import open_warehouse
+
     return open_warehouse(path)
 
 

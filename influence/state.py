@@ -13,12 +13,13 @@ identifiers themselves: erasure must not leave their handle behind in the very l
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
-from contextlib import closing
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from collectors.scrub import hash_id
+from influence.errors import StoreError, free_space, out_of_space, size_text
 
 SCHEMA = """
 create table if not exists identity_decisions (
@@ -79,6 +80,22 @@ class StateStore:
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / "state.sqlite"
 
+    @contextmanager
+    def _open(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one operation. What goes wrong with the file (a full disk, a damaged or locked
+        database) comes out as a StoreError that names it and says what to do, for every caller alike."""
+        try:
+            with closing(self.connect()) as con:
+                yield con
+        except (sqlite3.Error, OSError) as exc:
+            if out_of_space(exc, self.path.parent):
+                raise StoreError(f"the state store {self.path} cannot be written: the disk holding it is full "
+                                 f"({size_text(free_space(self.path.parent))} free)",
+                                 hint="free some space, then try again") from exc
+            raise StoreError(f"the state store {self.path} cannot be used: {exc}",
+                             hint=f"try again; if it fails again, check the file (sqlite3 {self.path} "
+                                  "'pragma integrity_check')") from exc
+
     def connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -89,7 +106,7 @@ class StateStore:
 
     # -- identity decisions ------------------------------------------------------------------------------------
     def add_decision(self, action: str, a: tuple[str, str], b: tuple[str, str] | None, *, by: str, note: str = "") -> int:
-        with closing(self.connect()) as con:
+        with self._open() as con:
             cur = con.execute(
                 "insert into identity_decisions (decided_at, action, platform_a, account_a, platform_b, account_b, "
                 "decided_by, note) values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -100,7 +117,7 @@ class StateStore:
     def decisions(self) -> list[dict]:
         if not self.path.exists():
             return []
-        with closing(self.connect()) as con:
+        with self._open() as con:
             con.row_factory = sqlite3.Row
             return [dict(r) for r in con.execute("select * from identity_decisions order by id")]
 
@@ -108,7 +125,7 @@ class StateStore:
         """Remove every decision naming one of ``accounts`` (erasure)."""
         if not self.path.exists():
             return
-        with closing(self.connect()) as con:
+        with self._open() as con:
             for platform, account in accounts:
                 con.execute(
                     "delete from identity_decisions where (platform_a = ? and account_a = ?) "
@@ -121,7 +138,7 @@ class StateStore:
     # -- suppression -------------------------------------------------------------------------------------------
     def suppress(self, identifiers: Iterable[str]) -> None:
         now = datetime.now(UTC).isoformat()
-        with closing(self.connect()) as con:
+        with self._open() as con:
             con.executemany(
                 "insert or ignore into suppressed (id_hash, erased_at) values (?, ?)",
                 [(hash_id(i), now) for i in identifiers if i and i.strip()],
@@ -130,7 +147,7 @@ class StateStore:
     def suppressed_hashes(self) -> frozenset[str]:
         if not self.path.exists():
             return frozenset()
-        with closing(self.connect()) as con:
+        with self._open() as con:
             return frozenset(h for (h,) in con.execute("select id_hash from suppressed"))
 
     # -- dashboard users and log-in attempts ---------------------------------------------------------------------
@@ -138,7 +155,7 @@ class StateStore:
     def put_user(self, name: str, *, role: str, password_hash: str | None, exec_id: str | None = None,
                  mentor_id: str | None = None) -> None:
         now = datetime.now(UTC).isoformat()
-        with closing(self.connect()) as con:
+        with self._open() as con:
             con.execute(
                 "insert into users (name, password_hash, role, exec_id, mentor_id, created_at, updated_at) "
                 "values (?, ?, ?, ?, ?, ?, ?) on conflict (name) do update set password_hash = excluded.password_hash, "
@@ -148,13 +165,13 @@ class StateStore:
             )
 
     def set_password_hash(self, name: str, password_hash: str) -> bool:
-        with closing(self.connect()) as con:
+        with self._open() as con:
             cur = con.execute("update users set password_hash = ?, updated_at = ? where name = ?",
                               (password_hash, datetime.now(UTC).isoformat(), name))
             return cur.rowcount > 0
 
     def remove_user(self, name: str) -> bool:
-        with closing(self.connect()) as con:
+        with self._open() as con:
             cur = con.execute("delete from users where name = ?", (name,))
             con.execute("delete from login_attempts where name = ?", (name,))
             return cur.rowcount > 0
@@ -162,7 +179,7 @@ class StateStore:
     def user(self, name: str) -> dict | None:
         if not self.path.exists():
             return None
-        with closing(self.connect()) as con:
+        with self._open() as con:
             con.row_factory = sqlite3.Row
             row = con.execute("select * from users where name = ?", (name,)).fetchone()
             return dict(row) if row else None
@@ -170,13 +187,13 @@ class StateStore:
     def users(self) -> list[dict]:
         if not self.path.exists():
             return []
-        with closing(self.connect()) as con:
+        with self._open() as con:
             con.row_factory = sqlite3.Row
             return [dict(r) for r in con.execute(
                 "select name, role, exec_id, mentor_id, created_at, updated_at from users order by name")]
 
     def record_login(self, name: str, ok: bool, at: datetime | None = None) -> None:
-        with closing(self.connect()) as con:
+        with self._open() as con:
             con.execute("insert into login_attempts (name, at, ok) values (?, ?, ?)",
                         (name, (at or datetime.now(UTC)).isoformat(), int(ok)))
 
@@ -184,7 +201,7 @@ class StateStore:
         """Times of the failed log-ins for ``name`` after ``since`` and after its last successful one."""
         if not self.path.exists():
             return []
-        with closing(self.connect()) as con:
+        with self._open() as con:
             rows = con.execute(
                 "select at from login_attempts where name = ? and ok = 0 and at > ? and at > coalesce("
                 "(select max(at) from login_attempts where name = ? and ok = 1), '') order by at",
@@ -195,7 +212,7 @@ class StateStore:
     # -- goals and reviews (dashboard) ---------------------------------------------------------------------------
     def add_goal(self, exec_id: str, metric: str, target: float, due: str, *, start_value: float | None,
                  by: str) -> int:
-        with closing(self.connect()) as con:
+        with self._open() as con:
             cur = con.execute(
                 "insert into goals (exec_id, metric, target, due, start_value, set_at, set_by) "
                 "values (?, ?, ?, ?, ?, ?, ?)",
@@ -204,7 +221,7 @@ class StateStore:
             return int(cur.lastrowid)
 
     def retire_goal(self, exec_id: str, goal_id: int) -> bool:
-        with closing(self.connect()) as con:
+        with self._open() as con:
             cur = con.execute("update goals set retired_at = ? where id = ? and exec_id = ? and retired_at is null",
                               (datetime.now(UTC).isoformat(), goal_id, exec_id))
             return cur.rowcount > 0
@@ -212,13 +229,13 @@ class StateStore:
     def goals(self, exec_id: str, *, include_retired: bool = False) -> list[dict]:
         if not self.path.exists():
             return []
-        with closing(self.connect()) as con:
+        with self._open() as con:
             con.row_factory = sqlite3.Row
             sql = "select * from goals where exec_id = ?" + ("" if include_retired else " and retired_at is null")
             return [dict(r) for r in con.execute(sql + " order by due, id", (exec_id,))]
 
     def add_review(self, exec_id: str, review_date: str, note: str, *, author: str, snapshot: str) -> int:
-        with closing(self.connect()) as con:
+        with self._open() as con:
             cur = con.execute(
                 "insert into reviews (exec_id, review_date, note, author, created_at, snapshot) "
                 "values (?, ?, ?, ?, ?, ?)",
@@ -230,7 +247,7 @@ class StateStore:
         """Newest first."""
         if not self.path.exists():
             return []
-        with closing(self.connect()) as con:
+        with self._open() as con:
             con.row_factory = sqlite3.Row
             return [dict(r) for r in con.execute(
                 "select * from reviews where exec_id = ? order by review_date desc, id desc", (exec_id,))]

@@ -207,8 +207,8 @@ def build_warehouse(
                 try:
                     timings = run_models(con, {"config": config}, increment=increment)
                 except (ModelError, duckdb.Error) as exc:
-                    if increment is None:
-                        raise
+                    if increment is None or out_of_space(exc, data_dir):
+                        raise  # (a full build needs more room than the update that ran out of it)
                     # an update that fails (a bug, or a warehouse edited by hand) must not leave every later build
                     # failing the same way: build in full instead, from an empty file, and say why
                     full_because = f"the update of the last build failed ({exc}); built in full instead"

@@ -28,7 +28,7 @@ from test_faults import make_world
 from influence import users
 from influence.config import load_config
 from influence.demo import load_demo
-from influence.errors import ModelError, out_of_space
+from influence.errors import ModelError, StoreError, out_of_space
 from pipeline.build import build_warehouse
 
 # Runs inside the namespace: mount, copy the data dir in, leave $ROOM bytes free, run the command, record what it
@@ -278,3 +278,30 @@ def test_the_dashboard_on_a_full_disk_keeps_the_note_that_could_not_be_saved(dem
     assert again["note"] == ""  # saved: the box is empty for the next one
     assert any(NOTE in m for m in again["shown"]), again["shown"]
     assert again["log_in"]["logged_in"], again["log_in"]
+
+
+def test_an_update_that_runs_out_of_room_does_not_build_in_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """A failing update normally falls back to a full build (so a bug in an updater cannot fail every later build);
+    on a full disk that would only need more room, so the build stops at once, says so, and leaves nothing."""
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full (Linux), whose every write fails with ENOSPC")
+    from test_incremental import built_before_new_segments
+
+    import pipeline.build as build
+
+    data_dir = tmp_path / "d"
+    _, config = built_before_new_segments(data_dir)
+    runs: list[bool] = []
+
+    def out_of_room(con: duckdb.DuckDBPyConnection, settings: dict, **kwargs: object) -> dict:
+        runs.append(kwargs.get("increment") is not None)
+        # the real error DuckDB raises when a write meets a full disk
+        con.execute("copy (select range from range(100000)) to '/dev/full' (format csv)")
+        return {}
+
+    monkeypatch.setattr(build, "run_models", out_of_room)
+    with pytest.raises(StoreError, match="is full"):
+        build_warehouse(config, data_dir)
+    assert runs == [True]  # the update, and no full build after it
+    assert not list(data_dir.glob(".warehouse.duckdb.building-*"))

@@ -20,7 +20,7 @@ import pytest
 from helpers import query_differences
 
 from collectors.rawstore import RawStore
-from influence.config import load_config
+from influence.config import Config, load_config
 from influence.demo import load_demo
 from pipeline.build import build_warehouse
 from pipeline.load import load_observations
@@ -93,6 +93,19 @@ def _put_back(data_dir: Path, aside: Path) -> None:
     for seg in sorted(aside.rglob("*.parquet")):
         shutil.move(seg, data_dir / "raw" / seg.relative_to(aside))
     shutil.rmtree(aside)
+
+
+def built_before_new_segments(data_dir: Path) -> tuple[Path, Config]:
+    """The demo in ``data_dir``, its warehouse built without a third of its raw segments, which are then put back:
+    the next build is an update. Returns the config's path and the config."""
+    cfg_path, _ = load_demo(data_dir)
+    config = load_config(cfg_path)
+    aside = _held_back(data_dir, _segments(data_dir)[::3])
+    try:
+        build_warehouse(config, data_dir, full=True)
+    finally:
+        _put_back(data_dir, aside)
+    return cfg_path, config
 
 
 @pytest.mark.parametrize("split", ["latest-week", "random-a", "random-b", "half"])
@@ -366,13 +379,7 @@ def test_a_killed_update_leaves_the_last_warehouse_and_the_next_build_completes_
     import crashkit as ck
 
     data_dir = tmp_path / "data"
-    cfg_path, _ = load_demo(data_dir)
-    config = load_config(cfg_path)
-    aside = _held_back(data_dir, _segments(data_dir)[::3])
-    try:
-        build_warehouse(config, data_dir, full=True)
-    finally:
-        _put_back(data_dir, aside)
+    cfg_path, config = built_before_new_segments(data_dir)
     last = tmp_path / "last.duckdb"
     shutil.copyfile(data_dir / "warehouse.duckdb", last)
     # parse the new segments first, so that the kills fall in the update rather than in parsing

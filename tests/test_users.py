@@ -119,3 +119,19 @@ def test_the_users_command_never_echoes_the_password(tmp_path: Path) -> None:
     r = influence("users", "remove", "maria", "--data-dir", str(tmp_path))
     assert r.returncode == 0 and users.get_user(tmp_path, "maria") is None
     assert "example:" in influence("users", "--help").stdout
+
+
+def test_a_damaged_state_store_is_named_with_what_to_do(tmp_path: Path) -> None:
+    """Every command that reads the state store (users, log-ins, goals, decisions) meets a damaged file through
+    StateStore: one clear error that names the file and how to check it, not 'unexpected DatabaseError'."""
+    users.add_user(tmp_path, "maria", "mentor", "s3cret-password", mentor_id="maria", config=load_config(CONFIG))
+    state = tmp_path / "state.sqlite"
+    for extra in ("-wal", "-shm"):
+        Path(f"{state}{extra}").unlink(missing_ok=True)
+    state.write_bytes(b"not a database, whatever it was once " * 200)
+    r = influence("users", "list", "--data-dir", str(tmp_path))
+    assert r.returncode == 1, r.stderr
+    assert f"the state store {state} cannot be used" in r.stderr and "integrity_check" in r.stderr, r.stderr
+    assert "unexpected" not in r.stderr and "Traceback" not in r.stderr
+    with pytest.raises(InfluenceError, match="cannot be used"):
+        users.authenticate(tmp_path, "maria", "s3cret-password")

@@ -24,13 +24,13 @@ st.caption(f"{fmt.md_text(executive['name'] if executive else exec_id)} · goals
 
 
 
-def saved(write: Callable[[], object], *clear: str) -> bool:
-    """Run a write to the state store; if it fails, say why and keep what was typed (False). Once it succeeded,
-    the named form fields are emptied for the next entry."""
+def saved(write: Callable[[], object], failed: str, *clear: str) -> bool:
+    """Run a write to the state store; if it fails, say so (``failed``) and why, and keep what was typed (False).
+    Once it succeeded, the named form fields are emptied for the next entry."""
     try:
         write()
     except InfluenceError as exc:
-        st.error(fmt.md_text(str(exc)))
+        st.error(fmt.md_text(f"{failed}: {exc}"))
         return False
     for key in clear:
         st.session_state.pop(key, None)
@@ -58,7 +58,7 @@ for g in goals:
                    f"{fmt_value(g['metric'], g['start_value'])} when set on {g['set_at'][:10]} by "
                    f"{fmt.md_text(g['set_by'])}{expected}.")
         if (editor and st.button("Retire this goal", key=f"retire_{g['id']}", type="tertiary")
-                and saved(partial(store.retire_goal, user, exec_id, g["id"]))):
+                and saved(partial(store.retire_goal, user, exec_id, g["id"]), "the goal was not retired")):
             st.rerun()
 
 if editor:
@@ -72,7 +72,8 @@ if editor:
                                  help="For a share, 0.5 means 50%.")
         due = c3.date_input("By", value=datetime.now(UTC).date() + timedelta(days=120), key="goal_due")
         if st.form_submit_button("Add goal", icon=":material/flag:") and saved(
-                partial(store.add_goal, user, exec_id, metric, target, due), "goal_metric", "goal_target", "goal_due"):
+                partial(store.add_goal, user, exec_id, metric, target, due), "the goal was not saved",
+                "goal_metric", "goal_target", "goal_due"):
             st.rerun()
 
 st.subheader("Reviews", anchor=False)
@@ -84,7 +85,8 @@ if editor:
         if st.form_submit_button("Save the review", icon=":material/save:"):
             if not note.strip():
                 st.error("Write a note first.")
-            elif saved(partial(store.add_review, user, exec_id, day, note.strip()), "review_note", "review_date"):
+            elif saved(partial(store.add_review, user, exec_id, day, note.strip()), "the review was not saved",
+                       "review_note", "review_date"):
                 st.rerun()
 
 reviews = store.reviews(user, exec_id)
