@@ -10,7 +10,9 @@ sampled every 0.2 s (the parse and graph steps run one worker per core beside th
 - full: a full rebuild of every model with the parse cache warm (`influence model --full`: what a build costs
   when the code, the config or the ties change), median of --runs;
 - new day: `gen_programme.py --add-day` then `influence model` (parses the new segment only and updates the last
-  build: an incremental build), median of --runs;
+  build: an incremental build), median of --runs, reported apart for a day of the same week (the spheres, through
+  the last complete week, stay as they are) and for the first day of a new week (the spheres are found again: one
+  run; days are added until both kinds were measured, at most --runs + 7 days);
 - each dashboard query (one executive: weekly_reach, ladder, top posts from engagements, and the new marts), on a
   read-only attach like the dashboard's, median of 7 after one warm-up, and the first (cold) run.
 """
@@ -135,13 +137,28 @@ def main() -> None:
         shutil.rmtree(d / "cache", ignore_errors=True)
         report("cold build (parse every raw segment, then every model)", [model(d, "--full")])
     report("full rebuild of every model (parse cache warm)", [model(d, "--full") for _ in range(a.runs)])
-    day_runs = []
-    for _ in range(a.runs):
-        subprocess.run([PY, str(ROOT / "bench" / "gen_programme.py"), str(d), "--add-day"], check=True, capture_output=True)
-        day_runs.append(model(d))
-    report("rebuild after one new day", day_runs)
-
     import duckdb
+
+    def spheres_through() -> object:
+        con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
+        try:
+            return con.execute("select through_week from int_sphere_window").fetchone()[0]
+        finally:
+            con.close()
+
+    same_week: list[dict] = []
+    new_week: list[dict] = []
+    for _ in range(a.runs + 7):
+        if len(same_week) >= a.runs and new_week:
+            break
+        before = spheres_through()
+        subprocess.run([PY, str(ROOT / "bench" / "gen_programme.py"), str(d), "--add-day"], check=True, capture_output=True)
+        run = model(d)
+        (same_week if spheres_through() == before else new_week).append(run)
+    if same_week:
+        report("rebuild after one new day of the same week", same_week)
+    if new_week:
+        report("rebuild after the first day of a new week (spheres found again)", new_week)
 
     con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
     engagements = con.execute("select count(*) from engagements").fetchall()[0][0]

@@ -526,11 +526,12 @@ def topics(user: User | None, exec_id: str) -> pl.DataFrame:
 
 
 def spheres(user: User | None, exec_id: str) -> pl.DataFrame:
-    """sphere_id (text), label, people, digital_only_share, growth_90d and links: shared people with other spheres."""
+    """sphere_id (text), label, people, digital_only_share, growth_90d, through_week (the spheres are as of the end of
+    that week)."""
     check(user, exec_id)
     _need("spheres")
     return query(
-        "select cast(sphere_id as varchar) as sphere_id, label, people, digital_only_share, growth_90d "
+        "select cast(sphere_id as varchar) as sphere_id, label, people, digital_only_share, growth_90d, through_week "
         "from spheres where exec_id = ? order by people desc, sphere_id", exec_id)
 
 

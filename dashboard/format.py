@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 NOT_AVAILABLE = "not available"
 
@@ -68,6 +69,14 @@ def unavailable(platform_name: str | None) -> str:
 def count_on(platform_name: str | None, value: int | None) -> str:
     """A platform's counter as text: the number, or why there is none (never 0 for unknown)."""
     return unavailable(platform_name) if value is None else f"{int(value):,}"
+
+
+def spheres_as_of(through_week: date | None) -> str:
+    """When the spheres were found: as of the end of the ISO week starting ``through_week`` (a Monday)."""
+    if through_week is None:
+        return "spheres as the model found them"
+    sunday = through_week + timedelta(days=6)
+    return f"spheres as of the end of {sunday:%a} {sunday.day} {sunday:%b %Y}"
 
 
 def one_line(text: object, limit: int = 140) -> str:

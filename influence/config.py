@@ -84,6 +84,13 @@ class ModelSettings:
     # DuckDB's cap on the memory of `influence model` (e.g. "3GB"); beyond it DuckDB spills to <data>/.model-spill.
     # None: DuckDB's default, 80% of the machine's memory
     memory_limit: str | None = None
+    # Which engagements the spheres are found in: "last_complete_week", those up to the end of the last complete
+    # ISO week (the week before the latest engagement collected), so a new day in the same week leaves the spheres
+    # as they are; "latest", every engagement, so every build with new data finds them again (see README, Spheres)
+    spheres_through: str = "last_complete_week"
+
+
+SPHERES_THROUGH = ("last_complete_week", "latest")
 
 
 @dataclass(frozen=True)
@@ -333,15 +340,19 @@ class _Validator:
 
     def model(self, raw: Any) -> ModelSettings:
         raw = self.table(raw, "model")
-        self.known_keys(raw, "model", {"memory_limit"})
+        self.known_keys(raw, "model", {"memory_limit", "spheres_through"})
+        through = raw.get("spheres_through", ModelSettings.spheres_through)
+        if through not in SPHERES_THROUGH:
+            raise self.fail("model.spheres_through", f"expected one of {', '.join(SPHERES_THROUGH)}, got {through!r}",
+                            'e.g. spheres_through = "last_complete_week" (the default) or "latest"')
         limit = raw.get("memory_limit")
         if limit is None:
-            return ModelSettings()
+            return ModelSettings(spheres_through=through)
         if not isinstance(limit, str) or not re.fullmatch(r"\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", limit,
                                                           flags=re.IGNORECASE):
             raise self.fail("model.memory_limit", f"expected an amount of memory such as \"3GB\", got {limit!r}",
                             'e.g. memory_limit = "3GB" (KB, MB, GB, TB or KiB, MiB, GiB, TiB)')
-        return ModelSettings(memory_limit=limit.strip())
+        return ModelSettings(memory_limit=limit.strip(), spheres_through=through)
 
 
 def _shown(url: str) -> str:

@@ -114,7 +114,8 @@ class Increment:
     replaced: dict[str, list[str]] = field(default_factory=dict)  # model -> the key its rows were replaced by
 
     # models whose previous table is kept as _prev_<name> while the new one is built (the updaters compare them)
-    SNAPSHOT = ("int_people", "int_ties", "int_exec_accounts", "int_identity_groups", "int_exec_people")
+    SNAPSHOT = ("int_people", "int_ties", "int_exec_accounts", "int_identity_groups", "int_exec_people",
+                "int_sphere_window")
 
     def scratch(self, con: duckdb.DuckDBPyConnection, name: str, sql: str, *, view: bool = False) -> None:
         """A temp table (or, with ``view``, a temp view: for an input read once, not worth a copy) for this build."""

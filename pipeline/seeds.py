@@ -49,6 +49,7 @@ def write_seeds(con: duckdb.DuckDBPyConnection, config: Config, data_dir: Path |
     )
     ladder = dataclasses.asdict(config.ladder)
     con.execute("create or replace table cfg_ladder as select " + ", ".join(f"{v!r} as {k}" for k, v in ladder.items()))
+    con.execute("create or replace table cfg_spheres as select ? as through", [config.model.spheres_through])
     ties = []
     for e in config.executives:
         # the register named in the config, else the one `influence ties import` keeps in the data dir

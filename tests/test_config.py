@@ -47,6 +47,8 @@ def test_good_config_loads(tmp_path):
     assert cfg.mentors[0].mentees == ("ada",)
     assert cfg.model.memory_limit is None  # DuckDB's own default unless capped
     assert load(tmp_path, GOOD + '[model]\nmemory_limit = "2.5GiB"\n').model.memory_limit == "2.5GiB"
+    assert cfg.model.spheres_through == "last_complete_week"  # spheres stay put through the week (README, Spheres)
+    assert load(tmp_path, GOOD + '[model]\nspheres_through = "latest"\n').model.spheres_through == "latest"
 
 
 @pytest.mark.parametrize(
@@ -64,6 +66,7 @@ def test_good_config_loads(tmp_path):
         (GOOD + "[model]\nmemory_limit = 3\n", "model.memory_limit", "an amount of memory", '"3GB"'),
         (GOOD + '[model]\nmemory_limit = "3GB; drop table x"\n', "model.memory_limit", "an amount of memory", "GiB"),
         (GOOD + '[model]\nthreads = 2\n', "model.threads", "unknown key", "memory_limit"),
+        (GOOD + '[model]\nspheres_through = "daily"\n', "model.spheres_through", "expected one of", "latest"),
     ],
 )
 def test_errors_name_file_key_and_fix(tmp_path, text, key, problem, fix):

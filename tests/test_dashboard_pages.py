@@ -426,6 +426,22 @@ def test_a_missing_mart_says_not_built_yet(env: Path, tmp_path: Path, monkeypatc
 
 # --- pictures: pure functions --------------------------------------------------------------------------------
 
+def test_the_spheres_page_says_the_week_they_are_as_of(env: Path) -> None:
+    """The demo's spheres take in the engagements through the last complete week (the default): the page says so."""
+    con = duckdb.connect(str(env / "warehouse.duckdb"), read_only=True)
+    try:
+        (through,) = con.execute("select through_week from int_sphere_window").fetchone()
+        (latest,) = con.execute("select max(first_seen) from engagements").fetchone()
+    finally:
+        con.close()
+    assert through is not None and through.weekday() == 0 and through + dt.timedelta(days=7) <= latest.date()
+    sunday = through + dt.timedelta(days=6)
+    at = app(ADMIN, {"exec": "ada"}, "views/spheres.py")
+    assert not at.exception
+    assert any(f"spheres as of the end of Sun {sunday.day} {sunday:%b %Y}" in c.value for c in at.caption), [
+        c.value for c in at.caption]
+
+
 def test_sphere_layout_is_deterministic_and_the_map_is_clickable() -> None:
     spheres = pl.DataFrame({"sphere_id": ["1", "2", "3"], "label": ["a", "b", "c"], "people": [10, 5, 2],
                             "digital_only_share": [0.5, 0.9, None], "growth_90d": [0.1, None, 0.0]})

@@ -75,6 +75,15 @@ def demo(tmp_path_factory):
     return data_dir, config, reference
 
 
+def through_week(warehouse: Path) -> date | None:
+    """The last week the spheres of a warehouse take in (int_sphere_window)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("select through_week from int_sphere_window").fetchone()[0]
+    finally:
+        con.close()
+
+
 def _segments(data_dir: Path) -> list[Path]:
     return sorted((data_dir / "raw").rglob("*.parquet"))
 
@@ -124,12 +133,16 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
     try:
         first = build_warehouse(config, data_dir, full=True)
         assert first.full_because == "asked for (--full)"
+        new_week = through_week(first.path) != through_week(reference)
     finally:
         _put_back(data_dir, aside)
     result = build_warehouse(config, data_dir)
     assert result.full_because is None, result.full_because
     assert result.load.parsed_now == len(chosen)  # the build without them forgot their parses
-    assert result.updated >= UPDATED | WEEKLY
+    # the spheres are updated unless the new data starts a new week, which they take in whole (as a full build)
+    assert result.updated >= (UPDATED - ({"sphere_members"} if new_week else set())) | WEEKLY
+    assert not new_week or "sphere_members" not in result.updated
+    assert new_week or split != "latest-week"  # the demo collects weekly: its newest segments start a new week
     assert differences(result.path, reference) == []
     con = duckdb.connect(str(result.path), read_only=True)
     try:
@@ -141,12 +154,11 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
         con.close()
 
 
-def test_leiden_runs_again_only_for_the_executives_whose_graph_changed(demo, monkeypatch):
-    """Held back: the newest segment of one source. The update must run Leiden for exactly the executives whose
-    graph of engagers (nodes or weighted edges) differs from the last build's, and still equal a full build."""
+def _update_counting_leiden(demo, segment: Path, monkeypatch) -> tuple:
+    """Held back: one segment. Returns the update's result, the executives Leiden ran for, those whose graph of
+    engagers (nodes or weighted edges) differs from the last build's, and those with a graph."""
     data_dir, config, reference = demo
-    segments = [s for s in _segments(data_dir) if "source=mastodon" in str(s)]
-    aside = _held_back(data_dir, [segments[-1]])
+    aside = _held_back(data_dir, [segment])
     try:
         build_warehouse(config, data_dir, full=True)
     finally:
@@ -167,7 +179,6 @@ def test_leiden_runs_again_only_for_the_executives_whose_graph_changed(demo, mon
     monkeypatch.setattr(random, "seed", seed)
     result = build_warehouse(config, data_dir)
     monkeypatch.undo()
-    assert result.full_because is None and "sphere_members" in result.updated
     con = duckdb.connect(":memory:")
     try:
         con.execute("attach ? as a (read_only)", [str(before)])
@@ -182,11 +193,32 @@ def test_leiden_runs_again_only_for_the_executives_whose_graph_changed(demo, mon
         with_graph = {x for (x,) in con.execute("select distinct exec_id from b._sphere_people").fetchall()}
     finally:
         con.close()
+    return result, ran, changed, with_graph
+
+
+def test_leiden_runs_again_only_for_the_executives_whose_graph_changed(demo, monkeypatch):
+    """Held back: the segment of one source from the last week the spheres take in (the demo collects on Sundays;
+    the newest segments make the current week). The update must run Leiden for exactly the executives whose graph
+    changed, and still equal a full build."""
+    segment = [s for s in _segments(demo[0]) if "source=mastodon" in str(s)][-2]
+    result, ran, changed, with_graph = _update_counting_leiden(demo, segment, monkeypatch)
+    assert result.full_because is None and "sphere_members" in result.updated
     assert changed, "the held-back segment changed no graph: the test needs another segment"
     assert changed < with_graph, "every executive's graph changed: the test proves no skipping"
     assert sorted(ran) == sorted(changed) and result.stats["sphere_graphs_changed"] == len(changed)
-    assert differences(result.path, reference) == []
+    assert differences(result.path, demo[2]) == []
 
+
+def test_a_new_day_of_the_current_week_finds_no_communities_again(demo, monkeypatch):
+    """Held back: the newest segment of one source, observed on the day the other sources' newest were (so the
+    week the spheres take in stays the same). Its engagements are of the current week, which the spheres take in
+    once it is complete: no graph changes, Leiden runs for nobody, and the warehouse equals a full build's."""
+    segment = [s for s in _segments(demo[0]) if "source=mastodon" in str(s)][-1]
+    result, ran, changed, with_graph = _update_counting_leiden(demo, segment, monkeypatch)
+    assert result.full_because is None and "sphere_members" in result.updated
+    assert with_graph and changed == set()
+    assert ran == [] and result.stats["sphere_graphs_changed"] == 0
+    assert differences(result.path, demo[2]) == []
 
 def test_the_update_path_meets_identity_and_tie_changes(demo):
     """Held back: the segments that make two accounts one person. The update must re-person the stored engagements

@@ -27,8 +27,11 @@ Eve's followers list: [Alice, Carol] on 01-11, [Alice, Carol, Erin] on 01-25.
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
+import duckdb
 import pytest
 from helpers import bsky, bsky_post, build, rows, write_config
 
@@ -75,6 +78,9 @@ step4_min_engagers = 4
 step4_min_digital_share = 0.5
 step4_min_returning_digital = 1
 """
+# the spheres of every engagement, as the hand-worked answers below take them (the default, spheres through the last
+# complete week, is worked out in test_spheres_through_the_last_complete_week_by_hand)
+LATEST = '\n[model]\nspheres_through = "latest"\n'
 
 
 def who(did: str, followers: int | None = None) -> dict:
@@ -124,12 +130,12 @@ Q2_VIEW = post(Q2, "2026-01-08T10:00:00.000Z", "and this", quoted=Q1)
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory):
+def programme(tmp_path_factory) -> Path:
+    """The raw store and ties register of the programme above (no config, no warehouse)."""
     d = tmp_path_factory.mktemp("marts")
     (d / "ties.csv").write_text(
         "name,ring,bluesky\nAlice,team,alice.bsky.social\nBob,met_in_person,bob.bsky.social;bob2.bsky.social\n",
         encoding="utf-8")
-    cfg = write_config(d / "influence.toml", CONFIG)
     A, B, C = "2026-01-11T00:00:00", "2026-01-22T00:00:00", "2026-01-25T12:00:00"
     ra, rb, rc = "20260111T000000Z-a", "20260122T000000Z-b", "20260125T120000Z-c"
     me = {"exec_did": EVE}
@@ -170,7 +176,17 @@ def wh(tmp_path_factory):
     bsky(d, "author_feed", "zed", C, {"feed": [{"post": post(Z1, "2026-01-19T10:00:00.000Z", likeCount=2)}]}, run_id=rc, **z)
     bsky(d, "likes", "zed", C, {"uri": Z1, "likes": [like(ERIN, "2026-01-19T11:00:00.000Z"), like(FRANK, "2026-01-20T11:00:00.000Z")]},
          run_id=rc, uri=Z1, **z)
-    return build(d, cfg)
+    return d
+
+
+def built_copy(programme: Path, to: Path, config: str) -> duckdb.DuckDBPyConnection:
+    shutil.copytree(programme, to)
+    return build(to, write_config(to / "influence.toml", config))
+
+
+@pytest.fixture(scope="module")
+def wh(programme, tmp_path_factory):
+    return built_copy(programme, tmp_path_factory.mktemp("latest") / "d", CONFIG + LATEST)
 
 
 def person(wh, did: str) -> str:
@@ -223,6 +239,26 @@ def test_spheres_by_hand(wh):
     assert rows(wh, "select sphere_id, label, people, digital_only_share, growth_90d from spheres where exec_id = 'eve'") == [
         (1, "climate", 4, 0.5, None)]
     assert rows(wh, "select count(*) from spheres where exec_id = 'zed'") == [(0,)]
+
+
+def test_spheres_through_the_last_complete_week_by_hand(programme, tmp_path):
+    """The default: the latest engagement collected was first seen on 01-25 (W3), so the spheres take in the
+    engagements of W1 and W2 only (by when they happened; the reposts with no time count from when first seen, 01-11).
+    Linked people then: Erin alone (P1, Q1): no edges, one community. P1's one linked engager is Erin: Alice, Carol,
+    B and Dave join her; so does Frank (Q1). Sphere 1 = all six: 4 of 6 digital-only (Carol, Dave, Erin, Frank);
+    "climate" in 3 bios of 6 (lift 1; Banking in one member's only); growth to W2: nobody engaged before, NULL.
+    Zed's engagers engaged in W3: no sphere yet. Connector weekly: W1's six engagers and W3's Carol, B and Frank are
+    all in sphere 1: 1 and 1."""
+    con = built_copy(programme, tmp_path / "d", CONFIG)
+    assert rows(con, "select through_week from int_sphere_window") == [(W2,)]
+    members = rows(con, "select sphere_id, person_id from sphere_members where exec_id = 'eve' order by person_id")
+    assert members == sorted(((1, person(con, d)) for d in (ALICE, CAROL, BOB, DAVE, ERIN, FRANK)),
+                             key=lambda r: r[1])
+    assert rows(con, "select sphere_id, label, people, digital_only_share, growth_90d from spheres "
+                     "where exec_id = 'eve'") == [(1, "climate", 6, pytest.approx(4 / 6), None)]
+    assert rows(con, "select count(*) from sphere_members where exec_id = 'zed'") == [(0,)]
+    assert rows(con, "select week, spheres_spanned from connector_weekly where exec_id = 'eve' order by week") == [
+        (W1, 1), (W2, 0), (W3, 1)]
 
 
 def test_topics_by_hand(wh):

@@ -12,7 +12,8 @@ exec_id = frame.current_executive()
 executive = data.executive(user, exec_id)
 
 st.title("Spheres", anchor=False)
-st.caption(f"{fmt.md_text(executive['name'] if executive else exec_id)} · all platforms, as the model found them")
+caption = st.empty()
+caption.caption(f"{fmt.md_text(executive['name'] if executive else exec_id)} · all platforms")
 
 if not data.has_marts("spheres", "sphere_members"):
     st.info(data.MartMissing([n for n in ("spheres", "sphere_members") if not data.has_marts(n)]).args[0],
@@ -24,6 +25,8 @@ if spheres.is_empty():
     st.info("No spheres found yet: too few people engage with this executive for communities to show.")
     st.stop()
 
+caption.caption(f"{fmt.md_text(executive['name'] if executive else exec_id)} · all platforms · "
+                f"{fmt.spheres_as_of(spheres['through_week'].max())}")
 links = data.sphere_links(user, exec_id)
 nodes = layout.sphere_positions(spheres, links)
 labels = dict(zip(spheres["sphere_id"].to_list(), spheres["label"].to_list(), strict=True))

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from pipeline.workers import worker_pool
 
-DEPENDS = ["int_engagements", "int_exec_people"]
+DEPENDS = ["int_engagements", "int_exec_people", "int_sphere_window"]
 GRAIN = ["exec_id", "person_id"]
 FANOUT_CAP = 12
 MIN_SIZE = 3
@@ -45,9 +45,15 @@ PARALLEL_FROM_EDGES = 200_000
 
 # The steps are written once, as DuckDB SQL, and shared with the Spark engine (pipeline/spark/graph.py), which
 # transpiles them like every SQL model and runs ``communities`` per executive inside Spark tasks.
-ENGAGERS_SQL = """
+# The engagements the spheres are found in: those through int_sphere_window's week (all of them when it is NULL)
+IN_WINDOW_SQL = """
+    select e.* from int_engagements as e
+    where iso_week(e.engaged_at) <= (select through_week from int_sphere_window)
+        or (select through_week from int_sphere_window) is null
+"""
+ENGAGERS_SQL = f"""
     select distinct e.exec_id, e.platform, e.post_id, e.person_id
-    from int_engagements as e
+    from ({IN_WINDOW_SQL}) as e
     anti join int_exec_people as x using (exec_id, person_id)
 """
 CORE_SQL = "select exec_id, person_id from _sph_eng group by all having count(*) >= 2"
@@ -224,13 +230,20 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         return False
     if count(con, f"({symmetric_difference('int_exec_people', '_prev_int_exec_people')})"):
         return False  # an executive's own person changed: who is an engager changed
-    changed = "(select * from _inc_old_int_engagements union all select * from _inc_new_int_engagements)"
+    if count(con, f"({symmetric_difference('int_sphere_window', '_prev_int_sphere_window')})"):
+        return False  # a new week: the spheres take in the week that ended (all of the state changes)
+    # the engagements within the window that changed (with last_complete_week, none on a new day of the same week,
+    # and then every step below is on empty tables and no executive's communities are found again)
+    window = IN_WINDOW_SQL.replace("int_engagements", "{t}")
+    changed = (f"(select * from ({window.format(t='_inc_old_int_engagements')}) "
+               f"union all select * from ({window.format(t='_inc_new_int_engagements')}))")
+    inc.scratch(con, "_sph_in_window", IN_WINDOW_SQL, view=True)
     inc.scratch(con, "_sph_p", f"select distinct exec_id, person_id from {changed} "
                                "anti join int_exec_people using (exec_id, person_id)")
     # the engagers of those people, as ENGAGERS_SQL gives them
     inc.scratch(con, "_sph_p_eng", """
         select distinct e.exec_id, e.platform, e.post_id, e.person_id
-        from int_engagements as e semi join _sph_p using (exec_id, person_id)""")
+        from _sph_in_window as e semi join _sph_p using (exec_id, person_id)""")
     replace_rows(con, inc, "_sphere_people", ["exec_id", "person_id"], "_sph_p", PEOPLE_SQL.format(eng="_sph_p_eng"))
     replace_rows(con, inc, "_sphere_single", ["exec_id", "person_id"], "_sph_p", """
         select e.exec_id, e.person_id, e.platform, e.post_id from _sph_p_eng as e
@@ -248,7 +261,7 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     # those posts' linked engagers, as LINKED_SQL chooses them
     inc.scratch(con, "_sph_d_eng", """
         select distinct e.exec_id, e.platform, e.post_id, e.person_id
-        from int_engagements as e semi join _sph_posts using (exec_id, platform, post_id)
+        from _sph_in_window as e semi join _sph_posts using (exec_id, platform, post_id)
         anti join int_exec_people as x using (exec_id, person_id)""")
     inc.scratch(con, "_sph_d_core", "select exec_id, person_id from _sphere_people", view=True)
     linked = LINKED_SQL.replace("_sph_eng", "_sph_d_eng").replace("_sph_core", "_sph_d_core")

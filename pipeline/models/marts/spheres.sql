@@ -2,8 +2,9 @@
 -- Each executive's spheres (sphere_members): size, ring mix, growth, and a label of what characterises the
 -- members: the bio words, Mastodon instances and hashtags most over-represented in the sphere against all the
 -- executive's engagers (lift), shared by at least two members and a fifth of the sphere. growth_90d: people who
--- first engaged in the last 90 days (the 13 ISO weeks to the executive's last observed week) over those who
--- engaged before; NULL where nobody engaged before.
+-- first engaged in the last 90 days (the 13 ISO weeks to the executive's last observed week, or to the last week
+-- the spheres take in, int_sphere_window, if that is earlier) over those who engaged before; NULL where nobody
+-- engaged before. through_week: that last week (its Monday): the spheres are as of its end.
 with members as (
     select m.exec_id, m.sphere_id, m.person_id, r.ring, r.first_week
     from sphere_members as m
@@ -34,9 +35,12 @@ labels as (
     where rn <= 3
     group by all
 ),
-last_week as (select exec_id, max(week) as last_week from int_exec_weeks group by all),
+last_week as (
+    select exec_id, least(max(week), (select through_week from int_sphere_window)) as last_week
+    from int_exec_weeks group by all
+),
 agg as (
-    select m.exec_id, m.sphere_id,
+    select m.exec_id, m.sphere_id, l.last_week as through_week,
         count(*) as people,
         count(*) filter (where m.ring = 'digital_only') / count(*) as digital_only_share,
         count(*) filter (where m.first_week > l.last_week - 91) as new_90d,
@@ -49,6 +53,7 @@ select
     coalesce(l.label, 'sphere ' || a.sphere_id) as label,
     a.people, a.digital_only_share,
     a.new_90d, a.before_90d,
-    case when a.before_90d > 0 then a.new_90d / a.before_90d end as growth_90d
+    case when a.before_90d > 0 then a.new_90d / a.before_90d end as growth_90d,
+    a.through_week
 from agg as a
 left join labels as l using (exec_id, sphere_id)
