@@ -11,8 +11,8 @@ sampled every 0.2 s (the parse and graph steps run one worker per core beside th
   when the code, the config or the ties change), median of --runs;
 - new day: `gen_programme.py --add-day` then `influence model` (parses the new segment only and updates the last
   build: an incremental build), median of --runs, reported apart for a day of the same week (the spheres, through
-  the last complete week, stay as they are) and for the first day of a new week (the spheres are found again: one
-  run; days are added until both kinds were measured, at most --runs + 7 days);
+  the last complete week, stay as they are) and for the first day of a new week (the spheres take in the week that
+  ended; days are added until both kinds were measured, at most --runs + 7 days);
 - each dashboard query (one executive: weekly_reach, ladder, top posts from engagements, and the new marts), on a
   read-only attach like the dashboard's, median of 7 after one warm-up, and the first (cold) run.
 """
@@ -158,7 +158,7 @@ def main() -> None:
     if same_week:
         report("rebuild after one new day of the same week", same_week)
     if new_week:
-        report("rebuild after the first day of a new week (spheres found again)", new_week)
+        report("rebuild after the first day of a new week (spheres take in the week that ended)", new_week)
 
     con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
     engagements = con.execute("select count(*) from engagements").fetchall()[0][0]

@@ -219,10 +219,11 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
 
 
 def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
-    """An incremental build's update (pipeline/incremental.py): from the engagements that changed, the engagers
-    whose count of posts changed, the posts whose linked engagers may have changed, the edges that changed; then
-    Leiden again, from scratch and with the same seed, for every executive whose graph changed (so the spheres are
-    exactly a full build's), and their members."""
+    """An incremental build's update (pipeline/incremental.py): from the engagements within the window that
+    changed (and, when the window moved to a new week, those of the week it took in), the engagers whose count of
+    posts changed, the posts whose linked engagers may have changed, the edges that changed; then Leiden again,
+    from scratch and with the same seed, for every executive whose graph changed (so the spheres are exactly a full
+    build's), and their members."""
     from pipeline.incremental import count, replace_rows, symmetric_difference
 
     # (the state tables are there: the last build was made by this code, or this would be a full build)
@@ -230,13 +231,23 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         return False
     if count(con, f"({symmetric_difference('int_exec_people', '_prev_int_exec_people')})"):
         return False  # an executive's own person changed: who is an engager changed
-    if count(con, f"({symmetric_difference('int_sphere_window', '_prev_int_sphere_window')})"):
-        return False  # a new week: the spheres take in the week that ended (all of the state changes)
+    (was,), (now,) = (con.execute(f"select through_week from {t}").fetchone()
+                      for t in ("_prev_int_sphere_window", "int_sphere_window"))
+    if was != now and (was is None or now is None or now < was):
+        return False  # the window changed its kind or went back: not an update
     # the engagements within the window that changed (with last_complete_week, none on a new day of the same week,
-    # and then every step below is on empty tables and no executive's communities are found again)
+    # and then every step below is on empty tables and no executive's communities are found again); the window
+    # only grows, so the new one holds every changed row the old one did
     window = IN_WINDOW_SQL.replace("int_engagements", "{t}")
-    changed = (f"(select * from ({window.format(t='_inc_old_int_engagements')}) "
-               f"union all select * from ({window.format(t='_inc_new_int_engagements')}))")
+    parts = [window.format(t="_inc_old_int_engagements"), window.format(t="_inc_new_int_engagements")]
+    if was != now:
+        # a new week: the weeks the window now takes in besides (the week that ended) enter the graph, as new data
+        parts.append(f"select * from int_engagements where iso_week(engaged_at) > date '{was}' "
+                     f"and iso_week(engaged_at) <= date '{now}'")
+        inc.stats["sphere_weeks_taken_in"] = (now - was).days // 7
+    changed = "_sph_changed"
+    inc.scratch(con, changed, " union all ".join(
+        f"select exec_id, platform, post_id, person_id from ({part})" for part in parts))
     inc.scratch(con, "_sph_in_window", IN_WINDOW_SQL, view=True)
     inc.scratch(con, "_sph_p", f"select distinct exec_id, person_id from {changed} "
                                "anti join int_exec_people using (exec_id, person_id)")
