@@ -28,7 +28,8 @@ Updaters here (each also in the README's "How data flows"):
   changed, it is recomputed whole.
 - ``int_person_weeks``: recomputed for the (executive, person) pairs whose engagements changed.
 Elsewhere: the diffusion models in ``pipeline/update_diffusion.py``, the weekly and topic models in
-``pipeline/update_weekly.py``, the spheres in their Python model (``sphere_members.update``).
+``pipeline/update_weekly.py``, the spheres' members in their Python model (``sphere_members.update``) and the
+counts the spheres mart reads in ``pipeline/update_spheres.py``.
 
 An updater gets an ``Increment``: for each model M updated before it, ``_inc_old_M`` / ``_inc_new_M`` hold the
 rows taken out / put in (``replace_rows``); for the models in ``Increment.SNAPSHOT`` recomputed in full,
@@ -112,10 +113,11 @@ class Increment:
     views: set[str] = field(default_factory=set)  # scratch views to drop at the end
     stats: dict[str, int] = field(default_factory=dict)  # what the updaters found (printed with --debug)
     replaced: dict[str, list[str]] = field(default_factory=dict)  # model -> the key its rows were replaced by
+    dirty: dict[str, str] = field(default_factory=dict)  # model -> the table of those keys' values (replace_rows)
 
     # models whose previous table is kept as _prev_<name> while the new one is built (the updaters compare them)
     SNAPSHOT = ("int_people", "int_ties", "int_exec_accounts", "int_identity_groups", "int_exec_people",
-                "int_sphere_window")
+                "int_sphere_window", "int_exec_interactions")
 
     def scratch(self, con: duckdb.DuckDBPyConnection, name: str, sql: str, *, view: bool = False) -> None:
         """A temp table (or, with ``view``, a temp view: for an input read once, not worth a copy) for this build."""
@@ -182,6 +184,7 @@ def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, key
     con.execute(f"insert into {model} by name select * from _inc_new_{model}")
     inc.updated.add(model)
     inc.replaced[model] = keys
+    inc.dirty[model] = dirty
 
 
 def recompute_partitions(con: duckdb.DuckDBPyConnection, inc: Increment, layer: str, model: str, keys: list[str],
@@ -474,3 +477,7 @@ UPDATERS.update(_DIFFUSION)
 from pipeline.update_weekly import UPDATERS as _WEEKLY  # noqa: E402  (it imports this module)
 
 UPDATERS.update(_WEEKLY)
+
+from pipeline.update_spheres import UPDATERS as _SPHERES  # noqa: E402  (it imports this module)
+
+UPDATERS.update(_SPHERES)

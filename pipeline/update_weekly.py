@@ -16,6 +16,8 @@ it cannot tell what changed, and its model is recomputed as in a full build.
   span changed; an executive whose sources (quotes, pingbacks, mentions known) flip has all weeks recomputed.
 - ``topics``: the topics of posts whose topics or engagements changed (and every topic of an executive whose own
   persons changed).
+- ``connector_weekly``: the weeks whose own posts, person-weeks or span changed, those whose ladder window holds
+  a changed interaction of the executive, and every week of an executive whose spheres' members were recomputed.
 
 Recomputed in full: ``cohort_percentiles`` (new data changes every cohort's latest week, so every cohort; in full it
 is cheaper than finding that out) and ``followers_weekly`` (it reads the follow lists, recomputed in full).
@@ -281,6 +283,39 @@ def update_topics(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     return True
 
 
+def update_connector_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """A row reads its week's own posts and person-weeks, the executive's interactions of the ladder's window
+    ending that week, and the members' spheres: recompute the weeks where any of those changed (every week of an
+    executive whose members sphere_members recomputed)."""
+    if not (_ready(con, inc, "int_exec_weeks", "int_own_posts", "int_person_weeks", "sphere_members")
+            and "sphere_members" in inc.dirty):
+        return False
+    n_weeks = _n_weeks(con)
+    # int_exec_interactions is recomputed in full each build; _prev_int_exec_interactions is the table it replaced
+    interactions = symmetric_difference("int_exec_interactions", "_prev_int_exec_interactions",
+                                        'distinct exec_id, cast("at" as date) as day')
+    inc.scratch(con, "_inc_cw_dirty", f"""
+        {_changed('int_exec_weeks', 'exec_id, week')}
+        union select exec_id, iso_week(created_at) from ({_changed('int_own_posts', 'exec_id, created_at')})
+            where created_at is not null
+        union {_changed('int_person_weeks', 'exec_id, week')}
+        union select w.exec_id, w.week from int_exec_weeks as w
+            join ({interactions}) as i on i.exec_id = w.exec_id
+                and i.day < w.week + 7 and i.day >= w.week + 7 - 7 * {n_weeks}
+        union select exec_id, week from int_exec_weeks semi join {inc.dirty['sphere_members']} using (exec_id)
+    """)
+    for table in ("int_exec_weeks", "int_person_weeks"):
+        inc.scratch(con, f"_inc_cw_{table}", f"select * from {table} semi join _inc_cw_dirty using (exec_id, week)")
+    inc.scratch(con, "_inc_cw_int_own_posts", """
+        select o.* from int_own_posts as o
+        semi join _inc_cw_dirty as d on d.exec_id = o.exec_id and d.week = iso_week(o.created_at)""")
+    model = _sql_reading(_model_sql("marts", "connector_weekly"),
+                         {t: f"_inc_cw_{t}" for t in ("int_exec_weeks", "int_person_weeks", "int_own_posts")})
+    replace_rows(con, inc, "connector_weekly", ["exec_id", "week"], "_inc_cw_dirty", model)
+    inc.stats["connector_weeks_dirty"] = count(con, "_inc_cw_dirty")
+    return True
+
+
 UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "int_exec_weeks": update_int_exec_weeks,
     "int_window_reach": update_int_window_reach,
@@ -290,4 +325,5 @@ UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "int_own_post_followers": update_int_own_post_followers,
     "signals_weekly": update_signals_weekly,
     "topics": update_topics,
+    "connector_weekly": update_connector_weekly,
 }

@@ -30,10 +30,10 @@ SKIP = {"build_info", "_build_state", "_build_segments"}
 UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
            "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "sphere_members",
            "int_person_features", "int_diffusion_edges", "int_diffusion_tree", "chains", "stg_follows", "stg_follow_lists",
-           "stg_exec_follower_counts"}
+           "stg_exec_follower_counts", "int_sphere_features", "int_sphere_cohorts"}
 # updated in place whenever their inputs were (pipeline/update_weekly.py)
 WEEKLY = {"int_exec_weeks", "int_window_reach", "weekly_reach", "ladder", "signals_weekly", "int_post_topics",
-          "int_own_post_followers", "topics"}
+          "int_own_post_followers", "topics", "connector_weekly"}
 
 
 def differences(a: Path, b: Path) -> list[str]:
@@ -218,6 +218,9 @@ def test_a_new_day_of_the_current_week_finds_no_communities_again(demo, monkeypa
     assert result.full_because is None and "sphere_members" in result.updated
     assert with_graph and changed == set()
     assert ran == [] and result.stats["sphere_graphs_changed"] == 0
+    # the members' counts the spheres mart reads: the changes of the members' features added to them
+    assert {"int_sphere_features", "int_sphere_cohorts"} <= result.updated
+    assert result.stats["int_sphere_features_rows_changed"] > 0
     assert differences(result.path, demo[2]) == []
 
 def test_the_update_path_meets_identity_and_tie_changes(demo):

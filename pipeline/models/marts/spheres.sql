@@ -5,24 +5,16 @@
 -- first engaged in the last 90 days (the 13 ISO weeks to the executive's last observed week, or to the last week
 -- the spheres take in, int_sphere_window, if that is earlier) over those who engaged before; NULL where nobody
 -- engaged before. through_week: that last week (its Monday): the spheres are as of its end.
-with members as (
-    select m.exec_id, m.sphere_id, m.person_id, r.ring, r.first_week
-    from sphere_members as m
-    -- each person's first week with the executive is one row of int_person_weeks (a ring is per person)
-    join (select exec_id, person_id, ring, first_week from int_person_weeks where week = first_week) as r
-        using (exec_id, person_id)
+-- The members are read as counts: per feature (int_sphere_features) and per ring and first week
+-- (int_sphere_cohorts).
+with sizes as (
+    select exec_id, sphere_id, cast(sum(people) as bigint) as people from int_sphere_cohorts group by all
 ),
-member_features as (  -- a person is in one sphere per executive, so no person is counted twice below
-    select m.exec_id, m.sphere_id, f.source, f.feature, count(*) as n_in
-    from members as m join int_person_features as f using (person_id)
-    group by all
-),
-sizes as (select exec_id, sphere_id, count(*) as people from members group by all),
-totals as (select exec_id, count(*) as people from members group by all),
+totals as (select exec_id, sum(people) as people from sizes group by all),
 scored as (
     select f.exec_id, f.sphere_id, f.source, f.feature, f.n_in,
         (f.n_in / s.people) / (f.n_all / t.people) as lift
-    from (select *, sum(n_in) over (partition by exec_id, source, feature) as n_all from member_features) as f
+    from (select *, sum(n_in) over (partition by exec_id, source, feature) as n_all from int_sphere_features) as f
     join sizes as s using (exec_id, sphere_id)
     join totals as t using (exec_id)
     where f.n_in >= 2 and f.n_in >= 0.2 * s.people
@@ -40,12 +32,12 @@ last_week as (
     from int_exec_weeks group by all
 ),
 agg as (
-    select m.exec_id, m.sphere_id, l.last_week as through_week,
-        count(*) as people,
-        count(*) filter (where m.ring = 'digital_only') / count(*) as digital_only_share,
-        count(*) filter (where m.first_week > l.last_week - 91) as new_90d,
-        count(*) filter (where m.first_week <= l.last_week - 91) as before_90d
-    from members as m join last_week as l using (exec_id)
+    select c.exec_id, c.sphere_id, l.last_week as through_week,
+        cast(sum(c.people) as bigint) as people,
+        coalesce(sum(c.people) filter (where c.ring = 'digital_only'), 0) / sum(c.people) as digital_only_share,
+        cast(coalesce(sum(c.people) filter (where c.first_week > l.last_week - 91), 0) as bigint) as new_90d,
+        cast(coalesce(sum(c.people) filter (where c.first_week <= l.last_week - 91), 0) as bigint) as before_90d
+    from int_sphere_cohorts as c join last_week as l using (exec_id)
     group by all
 )
 select
