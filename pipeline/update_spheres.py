@@ -2,13 +2,17 @@
 many members of a sphere have a feature) and ``int_sphere_cohorts`` (how many are in a ring and first engaged in a
 week).
 
-Both are counts over the members of a sphere. For the executives whose members ``sphere_members`` recomputed (the
-executives its update replaced), the rows are counted again from their members. For every other executive the
-members are the same and only their inputs changed: each row an updater took out of ``int_person_features`` (or a
-pair's first-week row of ``int_person_weeks``) takes one from its count, each row put in adds one, and a count
-that reaches 0 goes. On a new day of the same week (the spheres, through the last complete week, unchanged) that is
-a join of the few changed people to the members instead of every member to every feature; the spheres mart is then
-recomputed in full from the counts, which are small.
+Both are counts over the members of a sphere, recounted for the executives whose members ``sphere_members``
+recomputed (the executives its update replaced). For every other executive the members are the same and only their
+inputs may have changed:
+- features change every day (a member's new hashtags, an edited bio): each row an updater took out of
+  ``int_person_features`` takes one from its count, each row put in adds one, and a count that reaches 0 goes. On a
+  new day of the same week that is a join of the few changed people to the members instead of every member to
+  every feature;
+- a member's first-week row of ``int_person_weeks`` changes only with their engagements in or before that week,
+  which are within the spheres' window, so their executive's members were recomputed: the executives with such a
+  row besides are recounted too (none, as the models stand; counted so that a later change cannot make it wrong).
+The spheres mart is then recomputed in full from the counts, which are small.
 """
 
 from __future__ import annotations
@@ -17,61 +21,68 @@ from collections.abc import Callable
 
 import duckdb
 
-from pipeline.incremental import Increment, _model_sql, _sql_reading, count, replace_rows
+from pipeline.incremental import (
+    Increment,
+    _model_sql,
+    _sql_reading,
+    count,
+    replace_rows,
+    symmetric_difference,
+)
 
 
-def _update_counts(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], measure: str,
-                   changes: str) -> None:
-    """Replace the rows of ``model`` (keyed by ``keys``, counting ``measure``) of the executives whose members
-    changed by their recount, and add ``changes`` (rows of ``keys`` and ``d``, +1 or -1, for the members of the
-    other executives) to the stored counts."""
-    execs = inc.dirty["sphere_members"]
-    k = ", ".join(keys)
-    inc.scratch(con, f"_inc_delta_{model}", f"""
-        select {k}, sum(d) as d from ({changes}) as c anti join {execs} using (exec_id)
-        group by all having sum(d) <> 0""")
-    inc.scratch(con, f"_inc_dirty_{model}", f"""
-        select {k} from {model} semi join {execs} using (exec_id)
-        union select {k} from _inc_delta_{model}""")
-    inc.scratch(con, "_inc_sph_recounted", f"select * from sphere_members semi join {execs} using (exec_id)",
+def _members_recomputed(inc: Increment) -> str | None:
+    """The table of the executives whose members sphere_members' update replaced; None if it was recomputed in
+    full (then which members changed is not known)."""
+    return inc.dirty.get("sphere_members") if "sphere_members" in inc.updated else None
+
+
+def _recounted(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, execs: str) -> str:
+    """The model's SQL over the members of the executives in the table ``execs``."""
+    inc.scratch(con, f"_inc_members_{model}", f"select * from sphere_members semi join {execs} using (exec_id)",
                 view=True)
-    recount = _sql_reading(_model_sql("intermediate", model), {"sphere_members": "_inc_sph_recounted"})
-    replace_rows(con, inc, model, keys, f"_inc_dirty_{model}", f"""
-        {recount}
-        union all
-        select * from (
-            select {", ".join(f"d.{c}" for c in keys)}, coalesce(t.{measure}, 0) + d.d as {measure}
-            from _inc_delta_{model} as d left join {model} as t using ({k}))
-        where {measure} > 0""")
-    inc.stats[f"{model}_rows_changed"] = count(con, f"_inc_dirty_{model}")
-
-
-def _ready(inc: Increment, upstream: str) -> bool:
-    # (sphere_members recomputed in full, or its input: which rows changed is not known)
-    return {"sphere_members", upstream} <= inc.updated and "sphere_members" in inc.dirty
+    return _sql_reading(_model_sql("intermediate", model), {"sphere_members": f"_inc_members_{model}"})
 
 
 def update_int_sphere_features(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    if not _ready(inc, "int_person_features"):
+    execs = _members_recomputed(inc)
+    if execs is None or "int_person_features" not in inc.updated:
         return False
-    _update_counts(con, inc, "int_sphere_features", ["exec_id", "sphere_id", "source", "feature"], "n_in", """
-        select m.exec_id, m.sphere_id, f.source, f.feature, f.d
+    keys = "exec_id, sphere_id, source, feature"
+    # the other executives' members' changed features, +1 or -1 per row
+    inc.scratch(con, "_inc_sf_delta", f"""
+        select m.exec_id, m.sphere_id, f.source, f.feature, sum(f.d) as d
         from (select person_id, source, feature, -1 as d from _inc_old_int_person_features
               union all select person_id, source, feature, 1 from _inc_new_int_person_features) as f
-        join sphere_members as m using (person_id)""")
+        join sphere_members as m using (person_id)
+        anti join {execs} using (exec_id)
+        group by all having sum(f.d) <> 0""")
+    inc.scratch(con, "_inc_sf_dirty", f"select {keys} from int_sphere_features semi join {execs} using (exec_id) "
+                                      f"union select {keys} from _inc_sf_delta")
+    replace_rows(con, inc, "int_sphere_features", [k.strip() for k in keys.split(",")], "_inc_sf_dirty", f"""
+        {_recounted(con, inc, "int_sphere_features", execs)}
+        union all
+        select * from (
+            select d.exec_id, d.sphere_id, d.source, d.feature, coalesce(t.n_in, 0) + d.d as n_in
+            from _inc_sf_delta as d left join int_sphere_features as t using ({keys}))
+        where n_in > 0""")
+    inc.stats["int_sphere_features_rows_changed"] = count(con, "_inc_sf_dirty")
     return True
 
 
 def update_int_sphere_cohorts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    if not _ready(inc, "int_person_weeks"):
+    execs = _members_recomputed(inc)
+    if execs is None or "int_person_weeks" not in inc.updated:
         return False
-    _update_counts(con, inc, "int_sphere_cohorts", ["exec_id", "sphere_id", "ring", "first_week"], "people", """
-        select m.exec_id, m.sphere_id, w.ring, w.first_week, w.d
-        from (select exec_id, person_id, ring, first_week, -1 as d from _inc_old_int_person_weeks
-              where week = first_week
-              union all select exec_id, person_id, ring, first_week, 1 from _inc_new_int_person_weeks
-              where week = first_week) as w
-        join sphere_members as m using (exec_id, person_id)""")
+    first_rows = "(select exec_id, person_id, ring, first_week from {t} where week = first_week)"
+    changed = symmetric_difference(first_rows.format(t="_inc_old_int_person_weeks"),
+                                   first_rows.format(t="_inc_new_int_person_weeks"), "exec_id, person_id")
+    inc.scratch(con, "_inc_sc_execs", f"""
+        select exec_id from {execs}
+        union select distinct c.exec_id from ({changed}) as c semi join sphere_members using (exec_id, person_id)""")
+    replace_rows(con, inc, "int_sphere_cohorts", ["exec_id"], "_inc_sc_execs",
+                 _recounted(con, inc, "int_sphere_cohorts", "_inc_sc_execs"))
+    inc.stats["int_sphere_cohorts_execs_recounted"] = count(con, "_inc_sc_execs")
     return True
 
 

@@ -46,6 +46,12 @@ def _changed(model: str, cols: str) -> str:
     return symmetric_difference(f"_inc_old_{model}", f"_inc_new_{model}", cols)
 
 
+def _interactions_changed(cols: str) -> str:
+    """The executive's interactions that changed (int_exec_interactions is recomputed in full each build;
+    ``_prev_int_exec_interactions`` is the table it replaced), as ``cols``."""
+    return symmetric_difference("int_exec_interactions", "_prev_int_exec_interactions", cols)
+
+
 def _ready(con: duckdb.DuckDBPyConnection, inc: Increment, *models: str) -> bool:
     return set(models) <= inc.updated and not exec_accounts_changed(con, inc)
 
@@ -190,14 +196,6 @@ def update_signals_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
             union all select exec_id, platform, post_id from _inc_new_int_own_posts)
         group by all having count(*) = 1
     """)
-    # the executive's output per week, as the model counts it (int_exec_interactions is recomputed in full each
-    # build: compared with the stored counts instead)
-    output = """
-        select exec_id, iso_week("at") as week,
-            count(*) filter (where kind in ('reply', 'comment')) as replies_to_others,
-            count(*) filter (where kind in ('repost', 'quote')) as reshares
-        from int_exec_interactions where "at" is not null group by all
-    """
     inc.scratch(con, "_inc_sw_dirty", f"""
         {_changed('int_exec_weeks', 'exec_id, week')}
         union select exec_id, iso_week(created_at) from ({_changed('int_own_posts', 'exec_id, created_at')})
@@ -211,9 +209,7 @@ def update_signals_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
                 using (exec_id, platform, post_id)
             where created_at is not null
         union select exec_id, iso_week(engaged_at) from int_engagements semi join _inc_sw_posts using (exec_id, platform, post_id)
-        union select exec_id, week from ({output}) as n full join signals_weekly as o using (exec_id, week)
-            where coalesce(n.replies_to_others, 0) <> coalesce(o.replies_to_others, 0)
-                or coalesce(n.reshares, 0) <> coalesce(o.reshares, 0)
+        union select exec_id, iso_week("at") from ({_interactions_changed('exec_id, "at"')}) where "at" is not null
     """)
     # the sources of an executive (quotes, pingbacks, mentions known) are in every row of theirs, by nullness
     known = ("inbound_quotes is not null as q, inbound_pingbacks is not null as p, "
@@ -287,13 +283,11 @@ def update_connector_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
     """A row reads its week's own posts and person-weeks, the executive's interactions of the ladder's window
     ending that week, and the members' spheres: recompute the weeks where any of those changed (every week of an
     executive whose members sphere_members recomputed)."""
-    if not (_ready(con, inc, "int_exec_weeks", "int_own_posts", "int_person_weeks", "sphere_members")
-            and "sphere_members" in inc.dirty):
+    members = inc.dirty.get("sphere_members")  # (the executives whose members were recomputed)
+    if members is None or not _ready(con, inc, "int_exec_weeks", "int_own_posts", "int_person_weeks", "sphere_members"):
         return False
     n_weeks = _n_weeks(con)
-    # int_exec_interactions is recomputed in full each build; _prev_int_exec_interactions is the table it replaced
-    interactions = symmetric_difference("int_exec_interactions", "_prev_int_exec_interactions",
-                                        'distinct exec_id, cast("at" as date) as day')
+    interactions = _interactions_changed('distinct exec_id, cast("at" as date) as day')
     inc.scratch(con, "_inc_cw_dirty", f"""
         {_changed('int_exec_weeks', 'exec_id, week')}
         union select exec_id, iso_week(created_at) from ({_changed('int_own_posts', 'exec_id, created_at')})
@@ -302,7 +296,7 @@ def update_connector_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
         union select w.exec_id, w.week from int_exec_weeks as w
             join ({interactions}) as i on i.exec_id = w.exec_id
                 and i.day < w.week + 7 and i.day >= w.week + 7 - 7 * {n_weeks}
-        union select exec_id, week from int_exec_weeks semi join {inc.dirty['sphere_members']} using (exec_id)
+        union select exec_id, week from int_exec_weeks semi join {members} using (exec_id)
     """)
     for table in ("int_exec_weeks", "int_person_weeks"):
         inc.scratch(con, f"_inc_cw_{table}", f"select * from {table} semi join _inc_cw_dirty using (exec_id, week)")

@@ -10,21 +10,25 @@ come with the new data.
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from helpers import query_differences
 
-from collectors.rawstore import RawStore
+from collectors.mastodon.parse import account_id as mastodon_account_id
+from collectors.rawstore import RawRecord, RawStore
 from influence.config import Config, load_config
 from influence.demo import load_demo
 from pipeline.build import build_warehouse
 from pipeline.load import load_observations
 
+ROOT = Path(__file__).resolve().parents[1]
 SKIP = {"build_info", "_build_state", "_build_segments"}
 # the models every update below is expected to update in place rather than recompute
 UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
@@ -361,6 +365,64 @@ def test_an_executive_whose_sources_flip_has_every_week_recomputed(demo):
     assert result.full_because is None and "signals_weekly" in result.updated
     assert result.stats.get("signals_sources_flipped") == 1
     assert differences(result.path, reference) == []
+
+
+def test_a_new_interaction_of_the_executive_recomputes_the_connector_weeks_its_window_reaches(demo, tmp_path):
+    """New data holds only one boost by the executive of someone who engaged with them the week after it (and whom
+    they had not engaged with for a ladder window). No person-week changes, but that later week's reciprocity
+    does: connector_weekly must recompute the weeks whose window holds a changed interaction."""
+    data_dir = tmp_path / "d"
+    shutil.copytree(demo[0], data_dir)
+    config = load_config(data_dir / "demo" / "influence.toml")
+    first = build_warehouse(config, data_dir, full=True)
+    # the executives' boosts on Mastodon in the demo's raw records: a boost to copy, of a known account
+    boosts = {}
+    with gzip.open(ROOT / "data" / "demo" / "raw.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            if record["source"] == "mastodon" and record["kind"] == "statuses":
+                for status in json.loads(record["payload"]):
+                    if status.get("reblog"):
+                        acct = mastodon_account_id(status["reblog"]["account"], record["params"]["instance"])
+                        boosts.setdefault((record["exec_id"], acct), (record, status))
+    con = duckdb.connect(str(first.path), read_only=True)
+    try:
+        # a week in which the boosted person engaged, with no interaction of the executive with them in its window
+        # nor in the week before it, and not the executive's first week
+        found = con.execute("""
+            select x.exec_id, a.account_id, w.week from int_person_weeks as w
+            join int_people as a on a.person_id = w.person_id and a.platform = 'mastodon'
+            join (select exec_id, min(week) as first from int_exec_weeks group by all) as x using (exec_id)
+            where w.week > x.first + 7
+                and not exists (select 1 from int_exec_interactions as i where i.exec_id = w.exec_id
+                    and i.person_id = w.person_id and cast(i."at" as date) >= w.week - 14 * 7)
+            order by all""").fetchall()
+        before = dict(((e, w), r) for e, w, r in con.execute(
+            "select exec_id, week, reciprocity from connector_weekly").fetchall())
+    finally:
+        con.close()
+    match = [(e, acct, week) for e, acct, week in found if (e, acct) in boosts]
+    assert match, "the demo has no boosted person engaging later: the test needs another case"
+    exec_id, acct, week = match[0]
+    record, status = boosts[(exec_id, acct)]
+    boosted_at = datetime.combine(week - timedelta(days=3), time(12), tzinfo=UTC)  # the Friday before that week
+    boost = {**status, "id": "999999999999999999", "created_at": boosted_at.isoformat().replace("+00:00", "Z"),
+             "uri": status["uri"] + "-again", "url": (status.get("url") or status["uri"]) + "-again"}
+    RawStore(data_dir / "raw").append([RawRecord(
+        source="mastodon", kind="statuses", exec_id=exec_id, url=record["url"], payload=json.dumps([boost]),
+        observed_at=datetime(2026, 11, 30, 21, tzinfo=UTC), params=record["params"])], run_id="20261130T210000Z-test")
+    result = build_warehouse(config, data_dir)
+    assert result.full_because is None and "connector_weekly" in result.updated
+    con = duckdb.connect(str(result.path), read_only=True)
+    try:
+        (after,) = con.execute("select reciprocity from connector_weekly where exec_id = ? and week = ?",
+                               [exec_id, week]).fetchone()
+    finally:
+        con.close()
+    assert after is not None and after > (before[(exec_id, week)] or 0)  # the boosted person now counts as engaged back
+    updated = tmp_path / "updated.duckdb"
+    shutil.copyfile(result.path, updated)
+    assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []
 
 
 def test_a_failing_update_gives_a_full_build_and_says_why(demo, monkeypatch):

@@ -7,27 +7,7 @@
 -- engaged before. through_week: that last week (its Monday): the spheres are as of its end.
 -- The members are read as counts: per feature (int_sphere_features) and per ring and first week
 -- (int_sphere_cohorts).
-with sizes as (
-    select exec_id, sphere_id, cast(sum(people) as bigint) as people from int_sphere_cohorts group by all
-),
-totals as (select exec_id, sum(people) as people from sizes group by all),
-scored as (
-    select f.exec_id, f.sphere_id, f.source, f.feature, f.n_in,
-        (f.n_in / s.people) / (f.n_all / t.people) as lift
-    from (select *, sum(n_in) over (partition by exec_id, source, feature) as n_all from int_sphere_features) as f
-    join sizes as s using (exec_id, sphere_id)
-    join totals as t using (exec_id)
-    where f.n_in >= 2 and f.n_in >= 0.2 * s.people
-),
-labels as (
-    select exec_id, sphere_id,
-        string_agg(feature, ' · ' order by lift desc, n_in desc, feature) as label
-    from (select *, row_number() over (partition by exec_id, sphere_id order by lift desc, n_in desc, feature) as rn
-          from scored)
-    where rn <= 3
-    group by all
-),
-last_week as (
+with last_week as (
     select exec_id, least(max(week), (select through_week from int_sphere_window)) as last_week
     from int_exec_weeks group by all
 ),
@@ -38,6 +18,23 @@ agg as (
         cast(coalesce(sum(c.people) filter (where c.first_week > l.last_week - 91), 0) as bigint) as new_90d,
         cast(coalesce(sum(c.people) filter (where c.first_week <= l.last_week - 91), 0) as bigint) as before_90d
     from int_sphere_cohorts as c join last_week as l using (exec_id)
+    group by all
+),
+totals as (select exec_id, sum(people) as people from agg group by all),
+scored as (
+    select f.exec_id, f.sphere_id, f.source, f.feature, f.n_in,
+        (f.n_in / s.people) / (f.n_all / t.people) as lift
+    from (select *, sum(n_in) over (partition by exec_id, source, feature) as n_all from int_sphere_features) as f
+    join agg as s using (exec_id, sphere_id)
+    join totals as t using (exec_id)
+    where f.n_in >= 2 and f.n_in >= 0.2 * s.people
+),
+labels as (
+    select exec_id, sphere_id,
+        string_agg(feature, ' · ' order by lift desc, n_in desc, feature) as label
+    from (select *, row_number() over (partition by exec_id, sphere_id order by lift desc, n_in desc, feature) as rn
+          from scored)
+    where rn <= 3
     group by all
 )
 select
