@@ -164,6 +164,14 @@ def count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
     return con.execute(f"select count(*) from {relation}").fetchall()[0][0]
 
 
+def every_executive(con: duckdb.DuckDBPyConnection, execs: str, table: str) -> bool:
+    """Whether the table ``execs`` (an exec_id column) holds every executive with a row in ``table``: then an update
+    that recomputes those executives' rows recomputes the whole model, at more cost than the model's own SQL (at
+    10M engagements, on the first day of a new week, when the spheres of all 100 executives are found again), and
+    its updater declines."""
+    return count(con, f"(select exec_id from {table} except select exec_id from {execs})") == 0
+
+
 def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], dirty: str,
                  new_sql: str, *, old: str | None = None, keep_old: bool = True, null_safe: bool = False) -> None:
     """Replace the rows of ``model`` whose ``keys`` are in the table ``dirty`` by the rows of ``new_sql``.

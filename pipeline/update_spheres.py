@@ -12,7 +12,8 @@ inputs may have changed:
 - a member's first-week row of ``int_person_weeks`` changes only with their engagements in or before that week,
   which are within the spheres' window, so their executive's members were recomputed: the executives with such a
   row besides are recounted too (none, as the models stand; counted so that a later change cannot make it wrong).
-The spheres mart is then recomputed in full from the counts, which are small.
+The spheres mart is then recomputed in full from the counts, which are small. When every executive's members were
+recomputed (the first day of a new week), both are counted again by their own SQL instead.
 """
 
 from __future__ import annotations
@@ -26,15 +27,19 @@ from pipeline.incremental import (
     _model_sql,
     _sql_reading,
     count,
+    every_executive,
     replace_rows,
     symmetric_difference,
 )
 
 
-def _members_recomputed(inc: Increment) -> str | None:
+def _members_recomputed(con: duckdb.DuckDBPyConnection, inc: Increment) -> str | None:
     """The table of the executives whose members sphere_members' update replaced; None if it was recomputed in
-    full (then which members changed is not known)."""
-    return inc.dirty.get("sphere_members") if "sphere_members" in inc.updated else None
+    full (then which members changed is not known), or if its update replaced every executive's members (the
+    first day of a new week): recounting them all costs more than counting (at 10M engagements 4.4 and 2.9 s
+    against 3.9 and 2.5 s)."""
+    execs = inc.dirty.get("sphere_members") if "sphere_members" in inc.updated else None
+    return None if execs is None or every_executive(con, execs, "sphere_members") else execs
 
 
 def _recounted(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, execs: str) -> str:
@@ -45,7 +50,7 @@ def _recounted(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, execs
 
 
 def update_int_sphere_features(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    execs = _members_recomputed(inc)
+    execs = _members_recomputed(con, inc)
     if execs is None or "int_person_features" not in inc.updated:
         return False
     keys = "exec_id, sphere_id, source, feature"
@@ -71,7 +76,7 @@ def update_int_sphere_features(con: duckdb.DuckDBPyConnection, inc: Increment) -
 
 
 def update_int_sphere_cohorts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    execs = _members_recomputed(inc)
+    execs = _members_recomputed(con, inc)
     if execs is None or "int_person_weeks" not in inc.updated:
         return False
     first_rows = "(select exec_id, person_id, ring, first_week from {t} where week = first_week)"

@@ -17,7 +17,8 @@ it cannot tell what changed, and its model is recomputed as in a full build.
 - ``topics``: the topics of posts whose topics or engagements changed (and every topic of an executive whose own
   persons changed).
 - ``connector_weekly``: the weeks whose own posts, person-weeks or span changed, those whose ladder window holds
-  a changed interaction of the executive, and every week of an executive whose spheres' members were recomputed.
+  a changed interaction of the executive, and every week of an executive whose spheres' members were recomputed
+  (in full when that is every executive: the first day of a new week).
 
 Recomputed in full: ``cohort_percentiles`` (new data changes every cohort's latest week, so every cohort; in full it
 is cheaper than finding that out) and ``followers_weekly`` (it reads the follow lists, recomputed in full).
@@ -34,6 +35,7 @@ from pipeline.incremental import (
     _model_sql,
     _sql_reading,
     count,
+    every_executive,
     exec_accounts_changed,
     recompute_partitions,
     replace_rows,
@@ -286,6 +288,8 @@ def update_connector_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
     members = inc.dirty.get("sphere_members")  # (the executives whose members were recomputed)
     if members is None or not _ready(con, inc, "int_exec_weeks", "int_own_posts", "int_person_weeks", "sphere_members"):
         return False
+    if every_executive(con, members, "int_exec_weeks"):
+        return False  # every week of every executive is dirty: the model's own SQL is cheaper (2.1 s against 4.5 s)
     n_weeks = _n_weeks(con)
     interactions = _interactions_changed('distinct exec_id, cast("at" as date) as day')
     inc.scratch(con, "_inc_cw_dirty", f"""

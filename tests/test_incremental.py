@@ -38,6 +38,8 @@ UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts"
 # updated in place whenever their inputs were (pipeline/update_weekly.py)
 WEEKLY = {"int_exec_weeks", "int_window_reach", "weekly_reach", "ladder", "signals_weekly", "int_post_topics",
           "int_own_post_followers", "topics", "connector_weekly"}
+# updated in place unless every executive's spheres' members were recomputed: then recomputed in full
+RECOUNTED = {"int_sphere_features", "int_sphere_cohorts", "connector_weekly"}
 
 
 def differences(a: Path, b: Path) -> list[str]:
@@ -143,7 +145,12 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
     result = build_warehouse(config, data_dir)
     assert result.full_because is None, result.full_because
     assert result.load.parsed_now == len(chosen)  # the build without them forgot their parses
-    assert result.updated >= UPDATED | WEEKLY
+    assert result.updated >= (UPDATED | WEEKLY) - RECOUNTED
+    # the counts over the spheres' members and the connector signals: recounted for the executives whose members
+    # were recomputed, or recomputed in full when that is every executive
+    every = result.stats["sphere_members_execs_recomputed"] == len(executives_with_members(result.path))
+    assert (RECOUNTED & result.updated) == (set() if every else RECOUNTED)
+    assert every or split != "latest-week"  # a new week: every executive's spheres are found again
     # new data that starts a new week: the spheres take in the week that ended, as new data
     assert (result.stats.get("sphere_weeks_taken_in", 0) > 0) == new_week
     assert new_week or split != "latest-week"  # the demo collects weekly: its newest segments start a new week
@@ -154,6 +161,14 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
                                 "or table_name like '\\_inc\\_%' escape '\\' or table_name like 'obs\\_%' escape '\\'"
                                 ).fetchall()
         assert leftovers == []
+    finally:
+        con.close()
+
+
+def executives_with_members(warehouse: Path) -> set[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {x for (x,) in con.execute("select distinct exec_id from sphere_members").fetchall()}
     finally:
         con.close()
 
@@ -210,6 +225,9 @@ def test_leiden_runs_again_only_for_the_executives_whose_graph_changed(demo, mon
     assert changed, "the held-back segment changed no graph: the test needs another segment"
     assert changed < with_graph, "every executive's graph changed: the test proves no skipping"
     assert sorted(ran) == sorted(changed) and result.stats["sphere_graphs_changed"] == len(changed)
+    # the counts over the members: recounted for those executives alone, not recomputed in full
+    assert result.stats["sphere_members_execs_recomputed"] < len(executives_with_members(result.path))
+    assert result.updated >= RECOUNTED
     assert differences(result.path, demo[2]) == []
 
 

@@ -295,6 +295,7 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     inc.scratch(con, "_sph_m", "select exec_id from _sph_x union select exec_id from _sph_p "
                                "union select exec_id from _sph_posts")
     inc.stats["sphere_graphs_changed"] = count(con, "_sph_x")
+    inc.stats["sphere_members_execs_recomputed"] = count(con, "_sph_m")
     con.register("_sph_raw", _communities_table(
         con, "select exec_id, person_id from _sphere_people semi join _sph_x using (exec_id)",
         "select * from _sphere_edges semi join _sph_x using (exec_id)"))
