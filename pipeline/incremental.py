@@ -196,13 +196,18 @@ def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, key
 
 
 def recompute_partitions(con: duckdb.DuckDBPyConnection, inc: Increment, layer: str, model: str, keys: list[str],
-                         dirty: str, scoped: dict[str, str]) -> None:
+                         dirty: str, scoped: dict[str, str], *, in_place: tuple[str, ...] = ()) -> None:
     """For a model each of whose rows (keyed by ``keys``) comes from rows of its inputs with the same key values:
     recompute the keys listed in ``dirty`` with the model's own SQL, each input in ``scoped`` (table -> the column
-    list of a USING clause matching ``dirty``'s columns) cut down to those keys."""
+    list of a USING clause matching ``dirty``'s columns) cut down to those keys.
+
+    The inputs named in ``in_place``, which the model reads once, are cut down where they lie (a view) rather than
+    copied: only the columns the model reads are scanned (at 10M engagements, a copy of every column of the
+    engagements of the day's people took 1.6-2.2 s)."""
     replace = {}
     for table, using in scoped.items():
-        inc.scratch(con, f"_inc_scope_{table}", f"select t.* from {table} as t semi join {dirty} using ({using})")
+        inc.scratch(con, f"_inc_scope_{table}", f"select t.* from {table} as t semi join {dirty} using ({using})",
+                    view=table in in_place)
         replace[table] = f"_inc_scope_{table}"
     replace_rows(con, inc, model, keys, dirty, _sql_reading(_model_sql(layer, model), replace))
 
@@ -455,7 +460,7 @@ def update_int_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
     inc.scratch(con, "_inc_eng_people", "select exec_id, person_id from _inc_old_int_engagements "
                                         "union select exec_id, person_id from _inc_new_int_engagements")
     recompute_partitions(con, inc, "intermediate", "int_person_weeks", ["exec_id", "person_id"], "_inc_eng_people",
-                         {"int_engagements": "exec_id, person_id"})
+                         {"int_engagements": "exec_id, person_id"}, in_place=("int_engagements",))
     return True
 
 

@@ -64,8 +64,9 @@ def update_int_diffusion_edges(con: duckdb.DuckDBPyConnection, inc: Increment) -
         select exec_id, platform, k.engagement_key from _inc_dif_nodes,
             unnest([node_id, 'reply:' || node_id, 'quote:' || node_id, 'comment:' || node_id]) as k(engagement_key)
     """)
+    # (a view: the model reads it once, and then only the columns it reads are scanned)
     inc.scratch(con, "_inc_dif_eng", "select e.* from int_engagements as e "
-                                     "semi join _inc_dif_eng_keys using (exec_id, platform, engagement_key)")
+                                     "semi join _inc_dif_eng_keys using (exec_id, platform, engagement_key)", view=True)
     inc.scratch(con, "_inc_dif_posts", "select s.* from stg_posts as s semi join _inc_dif_nodes as d "
                                        "on d.exec_id = s.exec_id and d.platform = s.platform and d.node_id = s.post_id")
     model = _sql_reading(_model_sql("intermediate", "int_diffusion_edges"),

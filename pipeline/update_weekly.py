@@ -216,19 +216,23 @@ def update_signals_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
     # the sources of an executive (quotes, pingbacks, mentions known) are in every row of theirs, by nullness
     known = ("inbound_quotes is not null as q, inbound_pingbacks is not null as p, "
              "inbound_mentions is not null as m")
+    # the columns of the engagements the model reads, and their key (the union below is of distinct engagements):
+    # at 10M engagements, copying every column of the dirty weeks' engagements took 1.3-1.7 s
+    cols = "exec_id, platform, engagement_key, post_id, kind, ring, engaged_at, depth"
+    e_cols = ", ".join(f"e.{c.strip()}" for c in cols.split(","))
     # one mention per executive keeps mentions_known right with the engagements cut down
-    inc.scratch(con, "_inc_sw_mention", "select * from int_engagements where kind = 'mention' "
+    inc.scratch(con, "_inc_sw_mention", f"select {cols} from int_engagements where kind = 'mention' "
                                         "qualify row_number() over (partition by exec_id order by platform, "
                                         "engagement_key) = 1")
     for attempt in (1, 2):
         inc.scratch(con, "_inc_sw_weeks", "select * from int_exec_weeks semi join _inc_sw_dirty using (exec_id, week)")
         # the engagements the dirty weeks read: engaged in them (inbound; by range, which at 1M engagements is 20
         # times cheaper than truncating every time to its week), or replies to posts published in them (depth)
-        inc.scratch(con, "_inc_sw_eng", """
-            select e.* from int_engagements as e
+        inc.scratch(con, "_inc_sw_eng", f"""
+            select {e_cols} from int_engagements as e
             join _inc_sw_dirty as d on d.exec_id = e.exec_id
                 and e.engaged_at >= cast(d.week as timestamptz) and e.engaged_at < cast(d.week + 7 as timestamptz)
-            union select e.* from int_engagements as e semi join (
+            union select {e_cols} from int_engagements as e semi join (
                 select exec_id, platform, post_id from int_own_posts as o
                 semi join _inc_sw_dirty as d on d.exec_id = o.exec_id and d.week = iso_week(o.created_at)
             ) using (exec_id, platform, post_id)
