@@ -38,7 +38,7 @@ class BuildResult:
     timings: dict[str, float]
     seconds: float
     tables: dict[str, int]
-    phases: dict[str, float] = field(default_factory=dict)  # seconds spent loading, building models, publishing
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent preparing, loading, building models, publishing
     full_because: str | None = None  # why the build recomputed every model; None when it was incremental
     up_to_date: bool = False  # nothing new since the last build, which stands as it was
     updated: set[str] = field(default_factory=set)  # the models an incremental build updated in place
@@ -174,8 +174,10 @@ def build_warehouse(
             if full_because is None and not up_to_date:
                 shutil.copyfile(final, tmp)  # the previous warehouse, updated in place; the old file stays as it is
             con = duckdb.connect(":memory:") if up_to_date else connect_build(tmp, config.model.memory_limit)
-            phases: dict[str, float] = {}
             mark = time.perf_counter()
+            # (prepare: the lock, the last build's state, and for an update the copy of its warehouse: 0.6-2.4 s at
+            # 10M engagements, which the other phases did not show)
+            phases: dict[str, float] = {"prepare": mark - t0}
 
             def phase(name: str) -> None:
                 nonlocal mark

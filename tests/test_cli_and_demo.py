@@ -107,7 +107,7 @@ def test_model_rebuilds_from_raw_alone(demo_dir, tmp_path):
     r = influence("model", "--debug", "--data-dir", str(copy), "--config", str(copy / "demo" / "influence.toml"))
     assert r.returncode == 0, r.stderr
     # where the time went: the phases, and with --debug the slowest models
-    assert re.search(r"\(load [\d.]+ s, models [\d.]+ s, publish [\d.]+ s\)", r.stdout), r.stdout
+    assert re.search(r"\(prepare [\d.]+ s, load [\d.]+ s, models [\d.]+ s, publish [\d.]+ s\)", r.stdout), r.stdout
     assert re.search(r"slowest models: \w+ [\d.]+ s", r.stdout), r.stdout
     q = "select exec_id, week, ring, engagers, new_engagers from weekly_reach order by all"
     a = duckdb.connect(str(demo_dir / "warehouse.duckdb"), read_only=True)
