@@ -487,6 +487,41 @@ def test_a_hidden_follower_list_seen_again_stays_one_row():
         (True, date(2025, 6, 1), date(2025, 7, 1))]
 
 
+def test_replace_rows_takes_out_the_rows_of_its_keys_by_row_id_all_or_nothing():
+    """replace_rows deletes the rows it took out by their row ids, in one transaction with taking them: exactly
+    the rows of the dirty keys go, whatever deletes and inserts came before; a failure on the way changes
+    nothing and leaves the connection usable; an updater's own transaction holds replace_rows' too."""
+    from pipeline.incremental import Increment, replace_rows
+
+    con = duckdb.connect()
+    con.execute("create table m as select i % 7 as k, i as v from range(700) t(i)")
+    con.execute("delete from m where v % 10 = 0")  # (row ids are not row numbers any more)
+    con.execute("insert into m select 3, 1000 + i from range(5) t(i)")
+    con.execute("create table d as select * from (values (3), (5)) t(k)")
+    before = con.execute("select k, v from m order by all").fetchall()
+    inc = Increment()
+    replace_rows(con, inc, "m", ["k"], "d", "select k, -v as v from _inc_old_m")
+    after = con.execute("select k, v from m order by all").fetchall()
+    assert after == sorted((k, -v if k in (3, 5) else v) for k, v in before)
+    assert count_rows(con, "_inc_old_m") == sum(k in (3, 5) for k, _ in before) == 185
+    assert "_inc_rowid" not in [c for (c,) in con.execute("select column_name from (describe _inc_old_m)").fetchall()]
+
+    with pytest.raises(duckdb.Error, match="nope"):
+        replace_rows(con, inc, "m", ["k"], "d", "select nope from _inc_old_m")
+    assert con.execute("select k, v from m order by all").fetchall() == after
+
+    with pytest.raises(RuntimeError), inc.transaction(con):
+        replace_rows(con, inc, "m", ["k"], "d", "select k, 0 as v from _inc_old_m")
+        assert con.execute("select count(*) from m where v = 0").fetchone() == (185,)
+        raise RuntimeError("an updater failing after replace_rows")
+    assert con.execute("select k, v from m order by all").fetchall() == after
+    inc.finish(con)
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchone()[0]
+
+
 @pytest.mark.slow
 def test_a_killed_update_leaves_the_last_warehouse_and_the_next_build_completes_it(tmp_path):
     """SIGKILL in the middle of an update (a copy of the last warehouse being changed in place): the published
