@@ -108,8 +108,9 @@ def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBP
     con.execute("set TimeZone = 'UTC'")
     if memory_limit is not None:
         con.execute(f"set memory_limit = '{memory_limit}'")  # validated by the config: digits and a unit
-        spill = str(path.parent / SPILL_DIR).replace("'", "''")
-        con.execute(f"set temp_directory = '{spill}'")
+    # (also where the sort of a model stored by a column spills: pipeline/runner.py)
+    spill = str(path.parent / SPILL_DIR).replace("'", "''")
+    con.execute(f"set temp_directory = '{spill}'")
     return con
 
 
@@ -251,6 +252,7 @@ def build_warehouse(
                 os.close(fd)
             os.replace(tmp, final)
             _fsync_dir(data_dir)
+            shutil.rmtree(data_dir / SPILL_DIR, ignore_errors=True)  # (what a sort or a capped build spilled)
             phase("publish")
         except BaseException as exc:
             # the half-built file, its log and its spill go now: on a full disk they hold the room a rerun needs

@@ -147,6 +147,38 @@ def test_ephemeral_views_end_with_the_build(built):
     assert built.execute("select count(*) from int_engagements").fetchall()[0][0] > 0
 
 
+def test_a_model_stored_by_a_column_is_sorted_by_it_in_capped_memory(built):
+    """int_engagements says ``-- stored by: exec_id``: its rows lie in executive order (DuckDB then skips the row
+    groups of other executives), sorted under ``SORT_MEMORY``; the limit is what it was afterwards: never raised
+    by the cap, and back to the configured one or DuckDB's default."""
+    from types import SimpleNamespace
+
+    from pipeline.runner import SORT_MEMORY, _bytes, _memory_at_most
+
+    assert {m.name: m.stored_by for m in discover() if m.stored_by} == {"int_engagements": ["exec_id"]}
+    execs = [e for (e,) in built.execute("select exec_id from int_engagements order by rowid").fetchall()]
+    assert len(set(execs)) > 1 and execs == sorted(execs)
+
+    def limit(con):
+        return con.execute("select current_setting('memory_limit')").fetchone()[0]
+
+    con = duckdb.connect()
+    default = limit(con)
+    with _memory_at_most(con, SORT_MEMORY, {}):
+        assert _bytes(limit(con)) == pytest.approx(_bytes(SORT_MEMORY), rel=0.05)
+    assert limit(con) == default
+    config = SimpleNamespace(model=SimpleNamespace(memory_limit="3GB"))
+    con.execute("set memory_limit = '3GB'")
+    with _memory_at_most(con, SORT_MEMORY, {"config": config}):
+        assert _bytes(limit(con)) < _bytes("2.1GB")
+    assert limit(con) == "2.7 GiB"  # (3 GB as DuckDB prints it)
+    con.execute("set memory_limit = '1GB'")
+    with _memory_at_most(con, SORT_MEMORY, {}):
+        assert limit(con) == "953.6 MiB"  # a lower limit stays
+    assert limit(con) == "953.6 MiB"
+    assert _bytes("18.8 GiB") == 18.8 * 2**30 and _bytes("3200MB") == 3.2e9
+
+
 def test_the_configured_memory_limit_caps_the_build(tmp_path, monkeypatch):
     import pipeline.build as build
 
