@@ -108,7 +108,9 @@ def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBP
     con.execute("set TimeZone = 'UTC'")
     if memory_limit is not None:
         con.execute(f"set memory_limit = '{memory_limit}'")  # validated by the config: digits and a unit
-    # (also where the sort of a model stored by a column spills: pipeline/runner.py)
+    # (also where the sort of a model stored by a column spills: pipeline/runner.py). DuckDB removes the directory
+    # when the connection closes if it made it, but keeps one that was there before (only its own files go), so a
+    # build clears what a crashed one left before it connects, and DuckDB then clears its own
     spill = str(path.parent / SPILL_DIR).replace("'", "''")
     con.execute(f"set temp_directory = '{spill}'")
     return con
@@ -252,7 +254,6 @@ def build_warehouse(
                 os.close(fd)
             os.replace(tmp, final)
             _fsync_dir(data_dir)
-            shutil.rmtree(data_dir / SPILL_DIR, ignore_errors=True)  # (what a sort or a capped build spilled)
             phase("publish")
         except BaseException as exc:
             # the half-built file, its log and its spill go now: on a full disk they hold the room a rerun needs

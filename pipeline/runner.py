@@ -198,10 +198,18 @@ def _bytes(size: str) -> float:
     return float(m.group(1)) * _UNIT[m.group(2).lower()]
 
 
+def _within_printed(size: str) -> str:
+    """A size DuckDB prints as ``size``. It truncates ("5GB" prints as "4.6 GiB", and "4.6GiB" set back prints as
+    "4.5 GiB"), so half a printed step above: a 5 appended to the decimals ("4.65GiB")."""
+    m = re.fullmatch(r"\s*([0-9]+\.[0-9]+)\s*([a-zA-Z]+)\s*", size)
+    return f"{m.group(1)}5{m.group(2)}" if m else size
+
+
 @contextmanager
 def _memory_at_most(con: duckdb.DuckDBPyConnection, cap: str, settings: dict[str, Any]) -> Iterator[None]:
     """DuckDB's memory limit lowered to ``cap`` (never raised) while the block runs, then what it was: the
-    config's ``[model] memory_limit``, else DuckDB's default."""
+    config's ``[model] memory_limit`` (exact: DuckDB prints "3GB" as "2.7 GiB"), else DuckDB's default, else (a
+    limit its caller set on the connection) the limit DuckDB printed before the block, to within its rounding."""
     (current,) = con.execute("select current_setting('memory_limit')").fetchone()
     if _bytes(current) <= _bytes(cap):
         yield
@@ -213,6 +221,8 @@ def _memory_at_most(con: duckdb.DuckDBPyConnection, cap: str, settings: dict[str
         config = settings.get("config")
         configured = config.model.memory_limit if config is not None else None
         con.execute(f"set memory_limit = '{configured}'" if configured else "reset memory_limit")
+        if not configured and con.execute("select current_setting('memory_limit')").fetchone()[0] != current:
+            con.execute(f"set memory_limit = '{_within_printed(current)}'")
 
 
 def drop_ephemeral(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:

@@ -176,7 +176,33 @@ def test_a_model_stored_by_a_column_is_sorted_by_it_in_capped_memory(built):
     with _memory_at_most(con, SORT_MEMORY, {}):
         assert limit(con) == "953.6 MiB"  # a lower limit stays
     assert limit(con) == "953.6 MiB"
+    con.execute("set memory_limit = '5GB'")  # set by whoever holds the connection, with no config
+    with _memory_at_most(con, SORT_MEMORY, {}):
+        assert _bytes(limit(con)) < _bytes("2.1GB")
+    assert limit(con) == "4.6 GiB"  # (5 GB as DuckDB prints it), not DuckDB's default
     assert _bytes("18.8 GiB") == 18.8 * 2**30 and _bytes("3200MB") == 3.2e9
+
+
+def test_what_a_build_spills_goes_when_it_ends_and_a_crashed_builds_spill_when_the_next_starts(tmp_path):
+    """A build's connection spills to <data>/.model-spill (connect_build); DuckDB removes that directory when the
+    connection closes, having made it. A directory left by a build that crashed is cleared by the next build before
+    it connects (DuckDB would keep a directory it did not make)."""
+    import pipeline.build as build
+
+    con = build.connect_build(tmp_path / "w.duckdb", "64MB")
+    con.execute("create table t as select md5(i::varchar) as s from range(2000000) as r(i)")
+    con.execute("create table u as select * from t order by s")  # ~70 MB to sort in 64 MB
+    spill = tmp_path / build.SPILL_DIR
+    assert spill.is_dir() and any(spill.iterdir())  # (it did spill)
+    con.close()
+    assert not spill.exists()
+
+    cfg_path, _ = load_demo(tmp_path)
+    left = tmp_path / build.SPILL_DIR / "duckdb_temp_block-4096-123"
+    left.parent.mkdir()
+    left.write_bytes(b"x" * 4096)
+    build.build_warehouse(load_config(cfg_path), tmp_path)
+    assert not (tmp_path / build.SPILL_DIR).exists()
 
 
 def test_the_configured_memory_limit_caps_the_build(tmp_path, monkeypatch):
