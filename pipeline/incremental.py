@@ -26,7 +26,8 @@ Updaters here (each also in the README's "How data flows"):
   the executives' own accounts; also every stored engagement whose account now belongs to another person (identity
   evidence that arrived with the new data) or whose (executive, person) tie changed. If the executives' own accounts
   changed, it is recomputed whole.
-- ``int_person_weeks``: recomputed for the (executive, person) pairs whose engagements changed.
+- ``int_person_weeks``: recomputed for the (executive, person) pairs whose engagements changed; only the rows that
+  changed are deleted and inserted (``replace_rows``' ``unchanged_stay``), so the table stays in week order.
 Elsewhere: the diffusion models in ``pipeline/update_diffusion.py``, the weekly and topic models in
 ``pipeline/update_weekly.py``, the spheres' members in their Python model (``sphere_members.update``) and the
 counts the spheres mart reads in ``pipeline/update_spheres.py``.
@@ -194,11 +195,15 @@ def every_executive(con: duckdb.DuckDBPyConnection, execs: str, table: str) -> b
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], dirty: str,
-                 new_sql: str, *, old: str | None = None, keep_old: bool = True, null_safe: bool = False) -> None:
+                 new_sql: str, *, old: str | None = None, keep_old: bool = True, null_safe: bool = False,
+                 unchanged_stay: bool = False) -> None:
     """Replace the rows of ``model`` whose ``keys`` are in the table ``dirty`` by the rows of ``new_sql``.
 
     What changed is left for the updaters downstream: ``_inc_old_<model>`` holds the rows taken out and
-    ``_inc_new_<model>`` the rows put in (both, for a row recomputed unchanged), until the build ends."""
+    ``_inc_new_<model>`` the rows put in (both, for a row recomputed unchanged), until the build ends.
+    ``unchanged_stay``: a row recomputed unchanged is neither deleted nor inserted again (it stays where it lies,
+    so a model stored in an order keeps it where only new rows came; the grain makes rows unique, so the rows are
+    compared as sets)."""
     # (``null_safe``: a key column may be NULL, e.g. the one row of a hidden follower list, and NULL = NULL is not
     # true in a join)
     eq = "is not distinct from" if null_safe else "="
@@ -217,18 +222,33 @@ def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, key
                 inc.scratch(con, old, f"select t.rowid as _inc_rowid, t.* from {model} as t {match}")
             inc.scratch(con, f"_inc_old_{model}", f"select * exclude (_inc_rowid) from {old}", view=True)
         inc.scratch(con, f"_inc_new_{model}", new_sql)
-        if keep_old:
+        if keep_old and unchanged_stay:
+            cols = _columns(con, model)
+            same = " and ".join(f"o.{c} is not distinct from n.{c}" for c in cols)
+            con.execute(f"delete from {model} where rowid in "
+                        f"(select _inc_rowid from {old} as o anti join _inc_new_{model} as n on {same})")
+            listed = ", ".join(cols)
+            con.execute(f"insert into {model} by name (select {listed} from _inc_new_{model} "
+                        f"except select {listed} from {old})")
+        elif keep_old:
             con.execute(f"delete from {model} where rowid in (select _inc_rowid from {old})")
+            con.execute(f"insert into {model} by name select * from _inc_new_{model}")
         else:
             con.execute(f"delete from {model} using {dirty} where {on}")
-        con.execute(f"insert into {model} by name select * from _inc_new_{model}")
+            con.execute(f"insert into {model} by name select * from _inc_new_{model}")
     inc.updated.add(model)
     inc.replaced[model] = keys
     inc.dirty[model] = dirty
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [c for (c,) in con.execute("select column_name from duckdb_columns() where table_name = ? "
+                                      "and schema_name = 'main' order by column_index", [table]).fetchall()]
+
+
 def recompute_partitions(con: duckdb.DuckDBPyConnection, inc: Increment, layer: str, model: str, keys: list[str],
-                         dirty: str, scoped: dict[str, str], *, in_place: tuple[str, ...] = ()) -> None:
+                         dirty: str, scoped: dict[str, str], *, in_place: tuple[str, ...] = (),
+                         unchanged_stay: bool = False) -> None:
     """For a model each of whose rows (keyed by ``keys``) comes from rows of its inputs with the same key values:
     recompute the keys listed in ``dirty`` with the model's own SQL, each input in ``scoped`` (table -> the column
     list of a USING clause matching ``dirty``'s columns) cut down to those keys.
@@ -241,7 +261,8 @@ def recompute_partitions(con: duckdb.DuckDBPyConnection, inc: Increment, layer: 
         inc.scratch(con, f"_inc_scope_{table}", f"select t.* from {table} as t semi join {dirty} using ({using})",
                     view=table in in_place)
         replace[table] = f"_inc_scope_{table}"
-    replace_rows(con, inc, model, keys, dirty, _sql_reading(_model_sql(layer, model), replace))
+    replace_rows(con, inc, model, keys, dirty, _sql_reading(_model_sql(layer, model), replace),
+                 unchanged_stay=unchanged_stay)
 
 
 def _merge_latest(con: duckdb.DuckDBPyConnection, inc: Increment, table: str, new: str, keys: list[str]) -> None:
@@ -491,13 +512,17 @@ def _merge_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> None:
 
 def update_int_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     """Every row of an (executive, person) pair comes from that pair's engagements alone: recompute the pairs whose
-    engagements changed."""
+    engagements changed. The table is stored by week (a full build sorts it), and the weekly updaters read it for
+    the weeks that changed (DuckDB skips the row groups of other weeks by the join's bounds: at 10M engagements
+    0.03 s against 0.38 s each); the rows recomputed unchanged (a returning person's earlier weeks) stay where they
+    lie, so only the latest weeks' rows go at the end and the order holds."""
     if "int_engagements" not in inc.updated:
         return False
     inc.scratch(con, "_inc_eng_people", "select exec_id, person_id from _inc_old_int_engagements "
                                         "union select exec_id, person_id from _inc_new_int_engagements")
     recompute_partitions(con, inc, "intermediate", "int_person_weeks", ["exec_id", "person_id"], "_inc_eng_people",
-                         {"int_engagements": "exec_id, person_id"}, in_place=("int_engagements",))
+                         {"int_engagements": "exec_id, person_id"}, in_place=("int_engagements",),
+                         unchanged_stay=True)
     return True
 
 

@@ -13,7 +13,8 @@
   view's grain on the demo data.
 - A model read mostly by one column's values may say ``-- stored by: exec_id``: its rows are sorted by it when the
   model is built in full, so that DuckDB skips the row groups of other values (at 10M engagements, one
-  executive's engagements grouped by post took 50 ms against 264 ms unsorted). The sort runs in at most
+  executive's engagements grouped by post took 50 ms against 264 ms unsorted; the updates' reads of the person-weeks
+  of the weeks that changed, 0.03 s against 0.38 s). The sort runs in at most
   ``SORT_MEMORY`` and spills past it: uncapped, it took the full build's peak from 3.6 to 5.0 GB.
 - Python models (``*.py`` beside the SQL) define ``DEPENDS``, ``GRAIN`` and ``build(con, settings)``.
 - Models are ordered by their references (a model refers to another by using its name as a word).

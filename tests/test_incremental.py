@@ -518,6 +518,35 @@ def test_replace_rows_takes_out_the_rows_of_its_keys_by_row_id_all_or_nothing():
     inc.finish(con)
 
 
+def test_replace_rows_leaves_the_rows_recomputed_unchanged_where_they_lie():
+    """With ``unchanged_stay`` (int_person_weeks, stored by week), replace_rows deletes only the rows of the dirty
+    keys that the recomputation did not give again and inserts only the rows it did not take out: the rest keep
+    their row ids (the order a full build stored them in), NULLs compared as values; _inc_old_ and _inc_new_ still
+    hold every row taken out and put in, for the updaters downstream."""
+    from pipeline.incremental import Increment, replace_rows
+
+    con = duckdb.connect()
+    con.execute("create table m (k int, w int, note varchar, v int)")
+    con.execute("insert into m select i % 4, i // 4, case when i % 3 = 0 then null else 'n' end, i from range(40) t(i)")
+    con.execute("create table d as select * from (values (1), (2)) t(k)")
+    ids = dict(con.execute("select v, rowid from m").fetchall())
+    before = con.execute("select * from m order by all").fetchall()
+    inc = Increment()
+    # key 1: every row again, and one more; key 2: its rows of w >= 5 changed, the others again
+    replace_rows(con, inc, "m", ["k"], "d", """
+        select k, w, note, v from _inc_old_m where k = 1 union all select 1, 99, null, 1000
+        union all select k, w, note, case when w >= 5 then -v else v end from _inc_old_m where k = 2
+    """, unchanged_stay=True)
+    after = con.execute("select * from m order by all").fetchall()
+    expected = sorted([r for r in before if r[0] != 2 or r[1] < 5] + [(1, 99, None, 1000)]
+                      + [(2, w, note, -v) for k, w, note, v in before if k == 2 and w >= 5])
+    assert after == expected
+    stayed = con.execute("select v, rowid from m where v >= 0 and v < 1000").fetchall()
+    assert len(stayed) == 35 and all(ids[v] == rowid for v, rowid in stayed)  # (the rows not changed kept their ids)
+    assert count_rows(con, "_inc_old_m") == 20 and count_rows(con, "_inc_new_m") == 21
+    inc.finish(con)
+
+
 def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(f"select count(*) from {table}").fetchone()[0]
 

@@ -155,9 +155,11 @@ def test_a_model_stored_by_a_column_is_sorted_by_it_in_capped_memory(built):
 
     from pipeline.runner import SORT_MEMORY, _bytes, _memory_at_most
 
-    assert {m.name: m.stored_by for m in discover() if m.stored_by} == {"int_engagements": ["exec_id"]}
+    assert {m.name: m.stored_by for m in discover() if m.stored_by} == {"int_engagements": ["exec_id"], "int_person_weeks": ["week"]}
     execs = [e for (e,) in built.execute("select exec_id from int_engagements order by rowid").fetchall()]
     assert len(set(execs)) > 1 and execs == sorted(execs)
+    weeks = [w for (w,) in built.execute("select week from int_person_weeks order by rowid").fetchall()]
+    assert len(set(weeks)) > 1 and weeks == sorted(weeks)
 
     def limit(con):
         return con.execute("select current_setting('memory_limit')").fetchone()[0]

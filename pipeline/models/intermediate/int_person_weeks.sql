@@ -1,4 +1,5 @@
 -- grain: exec_id, person_id, week
+-- stored by: week
 -- The weeks (ISO, starting Monday) in which each person engaged with the executive, with their ring and the
 -- first week they ever engaged with that executive (a join to each person's minimum: at 10M engagements a third
 -- faster than a window over ~10M person-weeks).
