@@ -27,7 +27,7 @@ Updaters here (each also in the README's "How data flows"):
   evidence that arrived with the new data) or whose (executive, person) tie changed. If the executives' own accounts
   changed, it is recomputed whole.
 - ``int_person_weeks``: recomputed for the (executive, person) pairs whose engagements changed; only the rows that
-  changed are deleted and inserted (``replace_rows``' ``unchanged_stay``), so the table stays in week order.
+  changed are deleted and inserted (``replace_rows``, for a model stored by a column), so it stays in week order.
 Elsewhere: the diffusion models in ``pipeline/update_diffusion.py``, the weekly and topic models in
 ``pipeline/update_weekly.py``, the spheres' members in their Python model (``sphere_members.update``) and the
 counts the spheres mart reads in ``pipeline/update_spheres.py``.
@@ -116,6 +116,7 @@ class Increment:
     stats: dict[str, int] = field(default_factory=dict)  # what the updaters found (printed with --debug)
     replaced: dict[str, list[str]] = field(default_factory=dict)  # model -> the key its rows were replaced by
     dirty: dict[str, str] = field(default_factory=dict)  # model -> the table of those keys' values (replace_rows)
+    stored_by: dict[str, list[str]] = field(default_factory=dict)  # model -> its ``-- stored by:`` columns (runner)
     _in_transaction: bool = False
 
     # models whose previous table is kept as _prev_<name> while the new one is built (the updaters compare them)
@@ -195,15 +196,14 @@ def every_executive(con: duckdb.DuckDBPyConnection, execs: str, table: str) -> b
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: list[str], dirty: str,
-                 new_sql: str, *, old: str | None = None, keep_old: bool = True, null_safe: bool = False,
-                 unchanged_stay: bool = False) -> None:
+                 new_sql: str, *, old: str | None = None, keep_old: bool = True, null_safe: bool = False) -> None:
     """Replace the rows of ``model`` whose ``keys`` are in the table ``dirty`` by the rows of ``new_sql``.
 
     What changed is left for the updaters downstream: ``_inc_old_<model>`` holds the rows taken out and
     ``_inc_new_<model>`` the rows put in (both, for a row recomputed unchanged), until the build ends.
-    ``unchanged_stay``: a row recomputed unchanged is neither deleted nor inserted again (it stays where it lies,
-    so a model stored in an order keeps it where only new rows came; the grain makes rows unique, so the rows are
-    compared as sets)."""
+    For a model stored by a column (``-- stored by:``, ``inc.stored_by``), a row recomputed unchanged is neither
+    deleted nor inserted again: it stays where the full build's sort put it, and only rows that changed go at the
+    end (the grain makes rows unique, so the rows are compared as sets)."""
     # (``null_safe``: a key column may be NULL, e.g. the one row of a hidden follower list, and NULL = NULL is not
     # true in a join)
     eq = "is not distinct from" if null_safe else "="
@@ -222,7 +222,7 @@ def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, key
                 inc.scratch(con, old, f"select t.rowid as _inc_rowid, t.* from {model} as t {match}")
             inc.scratch(con, f"_inc_old_{model}", f"select * exclude (_inc_rowid) from {old}", view=True)
         inc.scratch(con, f"_inc_new_{model}", new_sql)
-        if keep_old and unchanged_stay:
+        if keep_old and model in inc.stored_by:
             cols = _columns(con, model)
             same = " and ".join(f"o.{c} is not distinct from n.{c}" for c in cols)
             con.execute(f"delete from {model} where rowid in "
@@ -247,8 +247,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def recompute_partitions(con: duckdb.DuckDBPyConnection, inc: Increment, layer: str, model: str, keys: list[str],
-                         dirty: str, scoped: dict[str, str], *, in_place: tuple[str, ...] = (),
-                         unchanged_stay: bool = False) -> None:
+                         dirty: str, scoped: dict[str, str], *, in_place: tuple[str, ...] = ()) -> None:
     """For a model each of whose rows (keyed by ``keys``) comes from rows of its inputs with the same key values:
     recompute the keys listed in ``dirty`` with the model's own SQL, each input in ``scoped`` (table -> the column
     list of a USING clause matching ``dirty``'s columns) cut down to those keys.
@@ -261,8 +260,7 @@ def recompute_partitions(con: duckdb.DuckDBPyConnection, inc: Increment, layer: 
         inc.scratch(con, f"_inc_scope_{table}", f"select t.* from {table} as t semi join {dirty} using ({using})",
                     view=table in in_place)
         replace[table] = f"_inc_scope_{table}"
-    replace_rows(con, inc, model, keys, dirty, _sql_reading(_model_sql(layer, model), replace),
-                 unchanged_stay=unchanged_stay)
+    replace_rows(con, inc, model, keys, dirty, _sql_reading(_model_sql(layer, model), replace))
 
 
 def _merge_latest(con: duckdb.DuckDBPyConnection, inc: Increment, table: str, new: str, keys: list[str]) -> None:
@@ -521,8 +519,7 @@ def update_int_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
     inc.scratch(con, "_inc_eng_people", "select exec_id, person_id from _inc_old_int_engagements "
                                         "union select exec_id, person_id from _inc_new_int_engagements")
     recompute_partitions(con, inc, "intermediate", "int_person_weeks", ["exec_id", "person_id"], "_inc_eng_people",
-                         {"int_engagements": "exec_id, person_id"}, in_place=("int_engagements",),
-                         unchanged_stay=True)
+                         {"int_engagements": "exec_id, person_id"}, in_place=("int_engagements",))
     return True
 
 

@@ -519,7 +519,7 @@ def test_replace_rows_takes_out_the_rows_of_its_keys_by_row_id_all_or_nothing():
 
 
 def test_replace_rows_leaves_the_rows_recomputed_unchanged_where_they_lie():
-    """With ``unchanged_stay`` (int_person_weeks, stored by week), replace_rows deletes only the rows of the dirty
+    """For a model stored by a column (int_person_weeks, int_engagements), replace_rows deletes only the rows of the dirty
     keys that the recomputation did not give again and inserts only the rows it did not take out: the rest keep
     their row ids (the order a full build stored them in), NULLs compared as values; _inc_old_ and _inc_new_ still
     hold every row taken out and put in, for the updaters downstream."""
@@ -531,12 +531,12 @@ def test_replace_rows_leaves_the_rows_recomputed_unchanged_where_they_lie():
     con.execute("create table d as select * from (values (1), (2)) t(k)")
     ids = dict(con.execute("select v, rowid from m").fetchall())
     before = con.execute("select * from m order by all").fetchall()
-    inc = Increment()
+    inc = Increment(stored_by={"m": ["w"]})
     # key 1: every row again, and one more; key 2: its rows of w >= 5 changed, the others again
     replace_rows(con, inc, "m", ["k"], "d", """
         select k, w, note, v from _inc_old_m where k = 1 union all select 1, 99, null, 1000
         union all select k, w, note, case when w >= 5 then -v else v end from _inc_old_m where k = 2
-    """, unchanged_stay=True)
+    """)
     after = con.execute("select * from m order by all").fetchall()
     expected = sorted([r for r in before if r[0] != 2 or r[1] < 5] + [(1, 99, None, 1000)]
                       + [(2, w, note, -v) for k, w, note, v in before if k == 2 and w >= 5])
