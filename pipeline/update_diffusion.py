@@ -26,6 +26,7 @@ from pipeline.incremental import (
     recompute_partitions,
     replace_rows,
     symmetric_difference,
+    take_rows,
 )
 
 NODE = ["exec_id", "platform", "node_id"]
@@ -67,8 +68,8 @@ def update_int_diffusion_edges(con: duckdb.DuckDBPyConnection, inc: Increment) -
     # (a view: the model reads it once, and then only the columns it reads are scanned)
     inc.scratch(con, "_inc_dif_eng", "select e.* from int_engagements as e "
                                      "semi join _inc_dif_eng_keys using (exec_id, platform, engagement_key)", view=True)
-    inc.scratch(con, "_inc_dif_posts", "select s.* from stg_posts as s semi join _inc_dif_nodes as d "
-                                       "on d.exec_id = s.exec_id and d.platform = s.platform and d.node_id = s.post_id")
+    take_rows(con, inc, "_inc_dif_posts", "stg_posts", "semi join _inc_dif_nodes as d "
+              "on d.exec_id = t.exec_id and d.platform = t.platform and d.node_id = t.post_id", with_rowid=False)
     model = _sql_reading(_model_sql("intermediate", "int_diffusion_edges"),
                          {"int_engagements": "_inc_dif_eng", "stg_posts": "_inc_dif_posts"})
     # the scoped engagements may also make other nodes (a key 'reply:X' of a repost is node 'reply:X'), from part of
@@ -166,8 +167,8 @@ def update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) ->
     """)
     # the model's SQL on the edges of those nodes (every edge from a node among them is among them, so its
     # placeholders are exact) and the own posts among them; other roots it may find there are not kept
-    inc.scratch(con, "_inc_tree_edges", "select e.* from int_diffusion_edges as e "
-                                        "semi join _inc_tree_reach using (exec_id, platform, node_id)")
+    take_rows(con, inc, "_inc_tree_edges", "int_diffusion_edges",
+              "semi join _inc_tree_reach using (exec_id, platform, node_id)", with_rowid=False)
     inc.scratch(con, "_inc_tree_own_posts", """
         select o.* from int_own_posts as o semi join _inc_tree_reach as r
             on r.exec_id = o.exec_id and r.platform = o.platform and r.node_id = o.post_id

@@ -547,6 +547,33 @@ def test_replace_rows_leaves_the_rows_recomputed_unchanged_where_they_lie():
     inc.finish(con)
 
 
+def test_take_rows_finds_the_rows_and_row_ids_a_join_finds_in_two_steps_from_a_wide_table(tmp_path):
+    """take_rows finds a wide table's rows by their row ids, after a first step reading only the columns the match
+    reads: the same rows, with the row ids the table has (gaps left by deletes included), as one join gives; a
+    narrow table's rows in one step; and without the row ids where the caller does not want them."""
+    from pipeline.incremental import TWO_STEP_MIN_COLUMNS, Increment, take_rows
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))  # (a file: row ids of a persistent table, in row groups)
+    extra = ", ".join(f"i * {n} as c{n}" for n in range(TWO_STEP_MIN_COLUMNS))
+    con.execute(f"create table wide as select i % 97 as k, 'v' || i as v, {extra} from range(300000) t(i)")
+    con.execute("create table narrow as select i % 97 as k, i as v from range(10000) t(i)")
+    con.execute("delete from wide where c1 % 5 = 0")  # (gaps in the row ids)
+    con.execute("create table keys as select * from (values (3), (50), (96)) t(k)")
+    inc = Increment()
+    for table in ("wide", "narrow"):
+        with inc.transaction(con):
+            take_rows(con, inc, f"_t_{table}", table, "semi join keys using (k)")
+            got = con.execute(f"select * from _t_{table} order by _inc_rowid").fetchall()
+            want = con.execute(f"select rowid, * from {table} semi join keys using (k) order by rowid").fetchall()
+        assert got == want and len(want) > 100, table
+    ids = con.execute("select table_name from duckdb_tables() where table_name like '\\_t\\_%\\_ids' escape '\\'")
+    assert [name for (name,) in ids.fetchall()] == ["_t_wide_ids"]  # (the narrow table's in one step)
+    take_rows(con, inc, "_t_rows", "wide", "semi join keys using (k)", with_rowid=False)
+    assert (con.execute("select * from _t_rows order by all").fetchall()
+            == con.execute("select * from wide semi join keys using (k) order by all").fetchall())
+    inc.finish(con)
+
+
 def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(f"select count(*) from {table}").fetchone()[0]
 
