@@ -124,14 +124,19 @@ def update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) ->
         )"""
     # Above a dirty node now: up the links, on through dirty nodes only (without depth, so that a cycle ends). Past
     # the last dirty node on the way up, the way is as it was: its roots are those the stored tree puts it under.
+    # So only the links from dirty nodes are followed, found in one pass: the recursion over all links scanned them
+    # at every step (at 10M engagements 0.38 s against 0.18 s for 1,500 dirty nodes, the same nodes found)
     inc.scratch(con, "_inc_tree_up", f"""
         with recursive {links},
+        dirty_links as materialized (
+            select l.* from links as l semi join _inc_tree_dirty as d
+                on d.exec_id = l.exec_id and d.platform = l.platform and d.node_id = l.child
+        ),
         up (exec_id, platform, node_id) as (
             select exec_id, platform, node_id from _inc_tree_dirty
             union
             select l.exec_id, l.platform, l.parent from up as u
-            semi join _inc_tree_dirty using (exec_id, platform, node_id)
-            join links as l on l.exec_id = u.exec_id and l.platform = u.platform and l.child = u.node_id
+            join dirty_links as l on l.exec_id = u.exec_id and l.platform = u.platform and l.child = u.node_id
         )
         select * from up
     """)

@@ -313,15 +313,18 @@ def _tree_case(con, edges: list[tuple], own: list[tuple]) -> None:
 def test_the_tree_update_meets_placeholders_and_roots_that_come_and_go():
     """Cases the demo may not hold, on the tree alone: a reply's unseen parent arriving (its placeholder resolved,
     and moving the reply under another post), a new placeholder, an own post continuing another (no longer a
-    root), an own post arriving under which replies hung from a placeholder, a repost (not a root)."""
+    root), an own post arriving under which replies hung from a placeholder, a repost (not a root), a new
+    placeholder hanging from a stored reply of a tree nothing else changes (found by going up one link past the
+    last changed node)."""
     from pipeline.incremental import Increment, _model_sql, replace_rows
     from pipeline.update_diffusion import NODE, update_chains, update_int_diffusion_tree
 
     old_edges = [("n1", "X", "r1", "p1", "reply"), ("n2", "n1", "r1", "p2", "reply"), ("n3", "r2", "r2", "p3", "quote"),
-                 ("n4", "R4", "r1", "p4", "reply"), ("n5", "n4", "r1", "p5", "reply"), ("n6", "r3", "r3", "p6", "repost")]
+                 ("n4", "R4", "r1", "p4", "reply"), ("n5", "n4", "r1", "p5", "reply"), ("n6", "r3", "r3", "p6", "repost"),
+                 ("m1", "r6", "r6", "q1", "reply")]
     new_edges = [("X", "r2", "r2", "p7", "reply"), ("n7", "Y", "r1", "p8", "reply"), ("r3", "r1", "r1", None, "reply"),
-                 *old_edges]
-    old_own = [("r1", "post"), ("r2", "post"), ("r3", "post"), ("r5", "repost")]
+                 ("m2", "Z", "m1", "q2", "quote"), *old_edges]
+    old_own = [("r1", "post"), ("r2", "post"), ("r3", "post"), ("r5", "repost"), ("r6", "post")]
     new_own = [*old_own, ("R4", "post")]
     model = _model_sql("intermediate", "int_diffusion_tree")
     con = duckdb.connect(":memory:")
@@ -344,6 +347,8 @@ def test_the_tree_update_meets_placeholders_and_roots_that_come_and_go():
                      "select * from new_own where post_id = 'R4'")
         assert update_int_diffusion_tree(con, inc)
         assert con.execute("select * from int_diffusion_tree order by all").fetchall() == expected
+        assert ("Z", "unseen") in con.execute("select node_id, kind from int_diffusion_tree "
+                                              "where root_post_id = 'r6'").fetchall()
         assert inc.stats["diffusion_trees_updated"] >= 3
 
         # chains, and a person who becomes the executive's
