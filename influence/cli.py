@@ -220,6 +220,8 @@ def cmd_model(args: argparse.Namespace, config: Config | None = None) -> int:
             if result.full_because is None:
                 out.print(f"  updated in place: {', '.join(sorted(result.updated))}; "
                           + ", ".join(f"{k} {v}" for k, v in sorted(result.stats.items())))
+    for notice in result.notices:
+        err.print(f"[yellow]warning: {notice}[/]")
     if result.load.errors:
         err.print(f"[yellow]{result.load.errors} raw records could not be parsed; they are kept in the raw store and "
                   f"listed in the warehouse table load_errors (query it with SQL to see each URL and error)[/]")
@@ -236,6 +238,8 @@ def _model_spark(args: argparse.Namespace, config: Config) -> int:
         out.print(f"marts written by Spark ({args.master}): {result.path} in {result.seconds:.1f} s")
         out.print(f"  raw segments {result.load.segments} ({result.load.parsed_now} parsed now), "
                   f"{len(result.tables)} marts as Parquet")
+    for notice in result.notices:
+        err.print(f"[yellow]warning: {notice}[/]")
     if result.load.errors:
         err.print(f"[yellow]{result.load.errors} raw records could not be parsed; they are kept in the raw store[/]")
     return 0

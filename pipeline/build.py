@@ -43,6 +43,7 @@ class BuildResult:
     up_to_date: bool = False  # nothing new since the last build, which stands as it was
     updated: set[str] = field(default_factory=set)  # the models an incremental build updated in place
     stats: dict[str, int] = field(default_factory=dict)  # what an incremental build's updaters found
+    notices: list[str] = field(default_factory=list)  # what the user should know of this build (printed as warnings)
 
 
 @contextmanager
@@ -209,8 +210,9 @@ def build_warehouse(
                 fp = before[0] if full_because is None and before is not None else fingerprint(con)
                 phase("load")
                 increment = Increment() if full_because is None else None
+                settings: dict = {"config": config}  # (the runner adds its "notices")
                 try:
-                    timings = run_models(con, {"config": config}, increment=increment)
+                    timings = run_models(con, settings, increment=increment)
                 except (ModelError, duckdb.Error) as exc:
                     if increment is None or out_of_space(exc, data_dir):
                         raise  # (a full build needs more room than the update that ran out of it)
@@ -225,7 +227,8 @@ def build_warehouse(
                     loaded = load()
                     loaded.parsed_now = parsed_now
                     write_seeds(con, config, data_dir)
-                    timings = run_models(con, {"config": config})
+                    settings = {"config": config}
+                    timings = run_models(con, settings)
                 record_state(con, fp, loaded.keys)
                 phase("models")
             except BaseException:
@@ -263,4 +266,5 @@ def build_warehouse(
             raise
     return BuildResult(path=final, load=loaded, timings=timings, seconds=time.perf_counter() - t0, tables=tables,
                        phases=phases, full_because=full_because,
-                       updated=increment.updated if increment else set(), stats=increment.stats if increment else {})
+                       updated=increment.updated if increment else set(), stats=increment.stats if increment else {},
+                       notices=settings.get("notices", []))
