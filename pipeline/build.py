@@ -214,8 +214,9 @@ def build_warehouse(
                 try:
                     timings = run_models(con, settings, increment=increment)
                 except (ModelError, duckdb.Error) as exc:
-                    if increment is None or out_of_space(exc, data_dir):
-                        raise  # (a full build needs more room than the update that ran out of it)
+                    if increment is None or out_of_space(exc, data_dir) or isinstance(
+                            exc.__cause__ or exc, duckdb.OutOfMemoryException):
+                        raise  # (a full build needs more room, and more memory, than the update that ran out of it)
                     # an update that fails (a bug, or a warehouse edited by hand) must not leave every later build
                     # failing the same way: build in full instead, from an empty file, and say why
                     full_because = f"the update of the last build failed ({exc}); built in full instead"

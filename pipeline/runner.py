@@ -163,6 +163,8 @@ def run_models(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], models_
                     con.execute(f"drop table if exists _prev_{model.name}")
                     con.execute(f"alter table {model.name} rename to _prev_{model.name}")
                 _build(con, model, settings)
+        except duckdb.OutOfMemoryException as exc:
+            raise _out_of_memory(con, model, settings) from exc
         except duckdb.Error as exc:
             raise ModelError(f"model {model.name} failed: {exc}", hint=f"see {model.path}") from exc
         if not model.view:
@@ -204,6 +206,21 @@ def _build(con: duckdb.DuckDBPyConnection, model: Model, settings: dict[str, Any
     else:
         assert model.build is not None
         model.build(con, settings)
+
+
+def _out_of_memory(con: duckdb.DuckDBPyConnection, model: Model, settings: dict[str, Any]) -> ModelError:
+    """What to tell the user when a model needed more memory than DuckDB may take: DuckDB's own advice (fewer
+    threads, a SET statement) is not something they can act on; the config's ``[model] memory_limit`` is."""
+    (limit,) = con.execute("select current_setting('memory_limit')").fetchone()
+    config = settings.get("config")
+    configured = config.model.memory_limit if config is not None else None
+    stands = "; the last warehouse stands as it was"
+    if configured:
+        hint = (f"raise [model] memory_limit (now \"{configured}\") in the config, or remove it (DuckDB then takes 80% "
+                f"of the machine's memory), and run influence model again{stands}")
+    else:
+        hint = f"free memory (DuckDB may take 80% of what the machine has) and run influence model again{stands}"
+    return ModelError(f"model {model.name} ran out of memory: DuckDB may take {limit} here and needed more", hint=hint)
 
 
 def _bytes(size: str) -> float:

@@ -662,3 +662,26 @@ def test_an_executive_span_recounted_when_activity_leaves_either_end(tmp_path):
         "select exec_id, min(week), max(week) from int_exec_weeks group by all").fetchall())
     assert spans == {"a": ("2025-03-03", "2025-03-17"), "b": ("2025-03-17", "2025-03-24"),
                      "c": ("2025-03-03", "2025-03-24")}
+
+
+def test_a_build_out_of_memory_says_which_setting_to_raise_and_the_last_warehouse_stands(tmp_path, capsys,
+                                                                                           monkeypatch):
+    """A model that needs more memory than DuckDB may take stops the build with the setting the user can change
+    (not DuckDB's advice to SET threads); an update is not tried again in full (that needs more memory still), and
+    the last warehouse stands as it was."""
+    import pipeline.build as build
+    from influence.cli import main
+
+    cfg_path, _ = built_before_new_segments(tmp_path)
+    runs = []
+    run_models = build.run_models
+    monkeypatch.setattr(build, "run_models", lambda *a, **k: runs.append(k.get("increment")) or run_models(*a, **k))
+    before = (tmp_path / "warehouse.duckdb").read_bytes()
+    cfg_path.write_text(cfg_path.read_text(encoding="utf-8") + '\n[model]\nmemory_limit = "8MB"\n', encoding="utf-8")
+    assert main(["model", "--quiet", "--config", str(cfg_path), "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "ran out of memory" in err and 'raise [model] memory_limit (now "8MB")' in err, err
+    assert "the last warehouse stands as it was" in err and "SET threads" not in err and "built in full" not in err
+    assert len(runs) == 1 and runs[0] is not None  # the update, and no full build after it
+    assert (tmp_path / "warehouse.duckdb").read_bytes() == before
+    assert not list(tmp_path.glob(".warehouse.duckdb.building-*"))
