@@ -238,8 +238,6 @@ def _model_spark(args: argparse.Namespace, config: Config) -> int:
         out.print(f"marts written by Spark ({args.master}): {result.path} in {result.seconds:.1f} s")
         out.print(f"  raw segments {result.load.segments} ({result.load.parsed_now} parsed now), "
                   f"{len(result.tables)} marts as Parquet")
-    for notice in result.notices:
-        err.print(f"[yellow]warning: {notice}[/]")
     if result.load.errors:
         err.print(f"[yellow]{result.load.errors} raw records could not be parsed; they are kept in the raw store[/]")
     return 0
@@ -369,6 +367,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from collectors.rawstore import RawStore
     from pipeline.build import open_warehouse
+    from pipeline.runner import unsorted_notices
 
     data_dir = data_dir_of(args)
     store = RawStore(data_dir / "raw")
@@ -392,6 +391,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                from cfg_executives e order by 1"""
         ).fetchall():
             out.print(f"  {exec_id:<12} {name:<24} {posts:>6} posts {engagements:>8} engagements, last {last or 'never'}")
+        for notice in unsorted_notices(con):
+            err.print(f"[yellow]warning: {notice}[/]")
     finally:
         con.close()
     return 0

@@ -25,7 +25,7 @@ from influence.config import Config
 from influence.errors import ModelError, StoreError, free_space, out_of_space, size_text
 from pipeline.incremental import Increment, fingerprint, previous_state, record_state
 from pipeline.load import LoadResult, load_observations, segment_keys
-from pipeline.runner import run_models
+from pipeline.runner import run_models, unsorted_notices
 from pipeline.seeds import write_seeds
 
 WAREHOUSE = "warehouse.duckdb"
@@ -210,9 +210,8 @@ def build_warehouse(
                 fp = before[0] if full_because is None and before is not None else fingerprint(con)
                 phase("load")
                 increment = Increment() if full_because is None else None
-                settings: dict = {"config": config}  # (the runner adds its "notices")
                 try:
-                    timings = run_models(con, settings, increment=increment)
+                    timings = run_models(con, {"config": config}, increment=increment)
                 except (ModelError, duckdb.Error) as exc:
                     if increment is None or out_of_space(exc, data_dir) or isinstance(
                             exc.__cause__ or exc, duckdb.OutOfMemoryException):
@@ -228,9 +227,9 @@ def build_warehouse(
                     loaded = load()
                     loaded.parsed_now = parsed_now
                     write_seeds(con, config, data_dir)
-                    settings = {"config": config}
-                    timings = run_models(con, settings)
+                    timings = run_models(con, {"config": config})
                 record_state(con, fp, loaded.keys)
+                notices = unsorted_notices(con)
                 phase("models")
             except BaseException:
                 con.close()
@@ -268,4 +267,4 @@ def build_warehouse(
     return BuildResult(path=final, load=loaded, timings=timings, seconds=time.perf_counter() - t0, tables=tables,
                        phases=phases, full_because=full_because,
                        updated=increment.updated if increment else set(), stats=increment.stats if increment else {},
-                       notices=settings.get("notices", []))
+                       notices=notices)

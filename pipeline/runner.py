@@ -17,7 +17,8 @@
   of the weeks that changed, 0.03 s against 0.38 s). The sort runs in at most
   ``SORT_MEMORY`` and spills past it: uncapped, it took the full build's peak from 3.6 to 5.0 GB. An update leaves
   such a model's rows recomputed unchanged where they lie (``replace_rows``), so only changed rows go at the end.
-  Where the sort runs out of that memory, the model is built unsorted and the build says so (``notices``).
+  Where the sort runs out of that memory, the model is built unsorted and listed in ``UNSORTED``: every build
+  and ``influence status`` say so until a build sorts it again.
 - Python models (``*.py`` beside the SQL) define ``DEPENDS``, ``GRAIN`` and ``build(con, settings)``.
 - Models are ordered by their references (a model refers to another by using its name as a word).
 """
@@ -48,6 +49,9 @@ _STORED_BY = re.compile(r"^--\s*stored by:\s*(.+)$", re.MULTILINE)
 # (int_engagements at 10M, copied into a file by itself: unsorted 14.2 s and 1.2 GB; sorted 15.6 s and 4.7 GB,
 # in 2 GB 19.5 s and 2.1 GB, in 1 GB 21.4 s and 1.1 GB)
 SORT_MEMORY = "2GB"
+# the stored-by models whose sort ran out of SORT_MEMORY when they were last computed in full, so stored unsorted
+# (a build state table: a full build starts it empty, an update keeps it with the rows it keeps)
+UNSORTED = "_unsorted_models"
 _UNIT = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
@@ -187,25 +191,36 @@ def _build(con: duckdb.DuckDBPyConnection, model: Model, settings: dict[str, Any
     if model.sql is not None and model.view:
         con.execute(f"create or replace view {model.name} as\n{model.sql}")
     elif model.sql is not None and model.stored_by:
+        con.execute(f"create table if not exists {UNSORTED} (model varchar)")
         try:
             with _memory_at_most(con, SORT_MEMORY, settings):
                 con.execute(f"create or replace table {model.name} as\nselect * from (\n{model.sql}\n) "
                             f"order by {', '.join(model.stored_by)}")
+            con.execute(f"delete from {UNSORTED} where model = ?", [model.name])
         except duckdb.OutOfMemoryException:
             # DuckDB's sort now and then runs out of the capped memory instead of spilling (2.0.1, int_engagements
             # at 10M engagements in 2 GB: 2 runs in 21 failed, the same statement on the same data). The rows do
             # not depend on their order: they are built again unsorted, within the connection's own limit (1.25 GB
-            # then), and the build says so; queries by the column are slower until a full build sorts them
+            # then), and the model is listed in UNSORTED until it is sorted again (updates keep it as it lies)
             con.execute(f"create or replace table {model.name} as\n{model.sql}")
-            settings.setdefault("notices", []).append(
-                f"{model.name} was stored unsorted: sorting it by {', '.join(model.stored_by)} ran out of the "
-                f"{SORT_MEMORY} a sort may take; its rows are whole, but reading one {model.stored_by[0]}'s rows is "
-                "slower until `influence model --full` sorts them")
+            con.execute(f"insert into {UNSORTED} select ? where ? not in (select model from {UNSORTED})",
+                        [model.name, model.name])
     elif model.sql is not None:
         con.execute(f"create or replace table {model.name} as\n{model.sql}")
     else:
         assert model.build is not None
         model.build(con, settings)
+
+
+def unsorted_notices(con: duckdb.DuckDBPyConnection, models_dir: Path = MODELS_DIR) -> list[str]:
+    """What to tell the user of the models stored unsorted (``UNSORTED``), from a build or a published warehouse."""
+    if not con.execute("select count(*) from duckdb_tables() where table_name = ?", [UNSORTED]).fetchone()[0]:
+        return []
+    by = {m.name: m.stored_by for m in discover(models_dir) if m.stored_by}
+    return [f"{name} is stored unsorted: sorting it by {', '.join(by.get(name, ['its column']))} ran out of the "
+            f"{SORT_MEMORY} a sort may take; its rows are whole, but reading one {by.get(name, ['value'])[0]}'s rows "
+            "is slower until `influence model --full` sorts them"
+            for (name,) in con.execute(f"select model from {UNSORTED} order by 1").fetchall()]
 
 
 def _out_of_memory(con: duckdb.DuckDBPyConnection, model: Model, settings: dict[str, Any]) -> ModelError:

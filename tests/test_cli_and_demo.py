@@ -204,3 +204,27 @@ def test_the_first_command_runs_in_a_fresh_checkout(tmp_path):
         con.close()
     assert {p.relative_to(copy): p.read_bytes() for p in (copy / "data" / "demo").rglob("*") if p.is_file()} == bundled
     assert (copy / "data" / "raw" / "demo-loaded").exists()
+
+
+def test_model_with_the_spark_engine_prints_what_spark_wrote(demo_dir, monkeypatch, capsys):
+    """The command's side of `influence model --engine spark` (the Spark build itself is tests/test_spark_parity.py's):
+    what it prints from the result the Spark build gives, which has fields of its own (no timings of phases, no
+    notices of stored-by models)."""
+    import pipeline.spark.build as spark_build
+    from influence.cli import main
+    from pipeline.load import LoadResult
+
+    seen = {}
+
+    def spark_built(config, data_dir, *, master, output, wait):
+        seen.update(master=master, data_dir=data_dir, output=output)
+        return spark_build.SparkBuildResult(
+            path=data_dir / spark_build.OUTPUT, seconds=12.5, timings={}, tables={"posts": 3, "engagements": 7},
+            load=LoadResult(segments=4, parsed_now=1, raw_records=20, errors=2, rows={}))
+
+    monkeypatch.setattr(spark_build, "build_spark", spark_built)
+    assert main(["model", "--engine", "spark", "--data-dir", str(demo_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert seen == {"master": "local[2]", "data_dir": demo_dir, "output": None}
+    assert "marts written by Spark (local[2])" in out and "in 12.5 s" in out and "2 marts as Parquet" in out
+    assert "2 raw records could not be parsed" in err

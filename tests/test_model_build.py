@@ -267,23 +267,37 @@ def test_an_account_on_its_own_has_the_id_its_identity_group_would_give(tmp_path
 
 def test_a_sort_that_runs_out_of_memory_stores_the_model_unsorted_and_says_so(built, tmp_path, monkeypatch, capsys):
     """DuckDB's sort now and then runs out of its capped memory instead of spilling (at 10M engagements, 2 runs in
-    21): the model is built again unsorted, with every row, and the build warns. Here the cap is too small for any
-    sort, so both stored-by models take that way, and the build goes on."""
+    21): the model is built again unsorted, with every row, and the build warns, as `influence status` does until a
+    full build sorts it. Here the cap is too small for any sort, so both stored-by models take that way."""
     import pipeline.runner as runner
     from influence.cli import main
     from pipeline.build import open_warehouse
 
     cfg_path, _ = load_demo(tmp_path)
+    args = ["--config", str(cfg_path), "--data-dir", str(tmp_path)]
+
+    def warnings(*command):
+        assert main([*command, *args]) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+
     monkeypatch.setattr(runner, "SORT_MEMORY", "1MB")
-    assert main(["model", "--full", "--config", str(cfg_path), "--data-dir", str(tmp_path)]) == 0
-    warned = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    warned = warnings("model", "--full")
     assert [w.split()[1] for w in warned] == ["int_engagements", "int_person_weeks"]
     assert "1MB" in warned[0] and "influence model --full" in warned[0]
+    assert warnings("status") == warned
     con = open_warehouse(tmp_path / "warehouse.duckdb")
     try:
         for model in ("int_engagements", "int_person_weeks"):
             rows = con.execute(f"select * from {model}").fetchall()
             assert len(rows) > 100 and sorted(rows, key=repr) == sorted(
                 built.execute(f"select * from {model}").fetchall(), key=repr), model
+    finally:
+        con.close()
+    monkeypatch.setattr(runner, "SORT_MEMORY", "2GB")
+    assert warnings("model", "--full") == [] and warnings("status") == []
+    con = open_warehouse(tmp_path / "warehouse.duckdb")
+    try:
+        execs = [e for (e,) in con.execute("select exec_id from int_engagements order by rowid").fetchall()]
+        assert execs == sorted(execs)
     finally:
         con.close()
