@@ -14,13 +14,16 @@ sampled every 0.2 s (the parse and graph steps run one worker per core beside th
   the last complete week, stay as they are) and for the first day of a new week (the spheres take in the week that
   ended; days are added until both kinds were measured, at most --runs + 7 days);
 - each dashboard query (one executive: weekly_reach, ladder, top posts from engagements, and the new marts), on a
-  read-only attach like the dashboard's, median of 7 after one warm-up, and the first (cold) run.
+  read-only attach like the dashboard's, median of 7 after one warm-up, and the first (cold) run;
+- the machine's speed before and after, as the time of a fixed DuckDB query (figures of different hours compare
+  only beside it). Each run starts after os.sync(), so no run flushes what the one before it (or a copy) wrote.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -84,7 +87,24 @@ print(json.dumps({"rc": p.returncode, "wall": wall, "rss_mb": rss, "tree_mb": pe
 """
 
 
+def calibration() -> float:
+    """Seconds a fixed DuckDB query takes on two threads, median of 3: this machine's speed varied by a factor of
+    two between hours, so figures of different runs compare only beside it."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        con.execute("select sum(hash(i)) from range(300000000) t(i)").fetchall()
+        times.append(time.perf_counter() - t0)
+    con.close()
+    return statistics.median(times)
+
+
 def measured(cmd: list[str]) -> dict:
+    os.sync()  # (what an earlier step wrote, e.g. a copied data dir, is not left for the measured run to flush)
     out = subprocess.run([PY, "-c", MEASURE, *cmd], capture_output=True, text=True, check=True).stdout
     res = json.loads(out)
     if res["rc"] != 0:
@@ -125,6 +145,8 @@ def main() -> None:
     a = ap.parse_args()
     d: Path = a.dir
     rows: list[tuple[str, str, str, str]] = []
+    speed = [calibration()]
+    print(f"calibration query (select sum(hash(i)) from range(300000000) t(i), two threads): {speed[0]:.2f} s", flush=True)
 
     def report(what: str, runs: list[dict]) -> None:
         wall = statistics.median(r["wall"] for r in runs)
@@ -167,7 +189,9 @@ def main() -> None:
     top = con.execute("select exec_id from engagements group by exec_id order by count(*) desc limit 1").fetchall()[0][0]
     con.close()
     q = queries(d, top)
-    print(f"\n{engagements:,} engagements; dashboard queries for the largest executive ({top})\n")
+    speed.append(calibration())
+    print(f"\n{engagements:,} engagements; the calibration query took {speed[0]:.2f} s before the runs and "
+          f"{speed[1]:.2f} s after; dashboard queries for the largest executive ({top})\n")
     print("| run | wall time | peak memory, largest process | peak memory, all processes |\n|---|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} |")
