@@ -586,34 +586,43 @@ def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 @pytest.mark.slow
 def test_a_killed_update_leaves_the_last_warehouse_and_the_next_build_completes_it(tmp_path):
     """SIGKILL in the middle of an update (a copy of the last warehouse being changed in place): the published
-    warehouse is still the last one, whole; the next build updates it to what a full build gives."""
+    warehouse is still the last one, whole; the next build updates it to what a full build gives. A kill that lands
+    after the update published (the rename done, the process not yet gone) must leave the whole update."""
     import crashkit as ck
 
     data_dir = tmp_path / "data"
     cfg_path, config = built_before_new_segments(data_dir)
+    warehouse = data_dir / "warehouse.duckdb"
     last = tmp_path / "last.duckdb"
-    shutil.copyfile(data_dir / "warehouse.duckdb", last)
+    shutil.copyfile(warehouse, last)
     # parse the new segments first, so that the kills fall in the update rather than in parsing
     load_observations(duckdb.connect(), RawStore(data_dir / "raw"), data_dir / "cache")
 
     rng = random.Random(20261203)
     kills = finished = 0
-    while kills < 3 and kills + finished < 10:
+    published: list[Path] = []  # what updates killed after publishing left, checked against a full build below
+    while kills < 3 and kills + finished + len(published) < 10:
         log = ck.kill_repeatedly(["model"], cfg_path, data_dir, times=1, window=(0.6, 2.4), rng=rng)
-        if log.finished_first:  # the update completed before its kill: start again from the last build
-            finished += 1
-            shutil.copyfile(last, data_dir / "warehouse.duckdb")
+        if not log.finished_first and differences(last, warehouse) == []:
+            kills += log.kills  # killed before it published: the last build, untouched
             continue
-        kills += log.kills
-        assert differences(last, data_dir / "warehouse.duckdb") == []  # the last build, untouched
-    assert kills >= 3, f"{finished} runs finished before their kill"
+        if not log.finished_first:
+            published.append(tmp_path / f"published-{len(published)}.duckdb")
+            shutil.copyfile(warehouse, published[-1])
+        else:  # the update completed before its kill
+            finished += 1
+        shutil.copyfile(last, warehouse)  # start again from the last build
+    assert kills >= 3, f"{finished} runs finished before their kill, {len(published)} were killed after publishing"
 
     result = build_warehouse(config, data_dir)
     assert result.full_because is None and not result.up_to_date  # the update itself, not a fallback
     assert not list(data_dir.glob(".warehouse.duckdb.building-*"))  # the killed runs' copies are gone
     updated = tmp_path / "updated.duckdb"
     shutil.copyfile(result.path, updated)
-    assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []
+    full = build_warehouse(config, data_dir, full=True).path
+    assert differences(updated, full) == []
+    for whole in published:
+        assert differences(whole, full) == [], whole
 
 
 def test_an_executive_span_recounted_when_activity_leaves_either_end(tmp_path):
