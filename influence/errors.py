@@ -65,6 +65,10 @@ class ModelError(InfluenceError):
     """A pipeline model failed or one of its checks found bad rows."""
 
 
+class ModelOutOfMemory(ModelError):
+    """A model needed more memory than DuckDB may take (the config's ``[model] memory_limit``, or its default)."""
+
+
 # How the OS words a write refused for want of space (DuckDB and pyarrow put the same words in their errors), and
 # how SQLite does
 _NO_SPACE = {errno.ENOSPC: os.strerror(errno.ENOSPC), errno.EDQUOT: os.strerror(errno.EDQUOT)}

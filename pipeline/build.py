@@ -22,7 +22,7 @@ import duckdb
 from collectors.rawstore import RawStore, _fsync_dir
 from influence import __version__
 from influence.config import Config
-from influence.errors import ModelError, StoreError, free_space, out_of_space, size_text
+from influence.errors import ModelError, ModelOutOfMemory, StoreError, free_space, out_of_space, size_text
 from pipeline.incremental import Increment, fingerprint, previous_state, record_state
 from pipeline.load import LoadResult, load_observations, segment_keys
 from pipeline.runner import run_models, unsorted_notices
@@ -213,8 +213,7 @@ def build_warehouse(
                 try:
                     timings = run_models(con, {"config": config}, increment=increment)
                 except (ModelError, duckdb.Error) as exc:
-                    if increment is None or out_of_space(exc, data_dir) or isinstance(
-                            exc.__cause__ or exc, duckdb.OutOfMemoryException):
+                    if increment is None or out_of_space(exc, data_dir) or isinstance(exc, ModelOutOfMemory):
                         raise  # (a full build needs more room, and more memory, than the update that ran out of it)
                     # an update that fails (a bug, or a warehouse edited by hand) must not leave every later build
                     # failing the same way: build in full instead, from an empty file, and say why

@@ -38,7 +38,7 @@ from typing import Any
 
 import duckdb
 
-from influence.errors import ModelError
+from influence.errors import ModelError, ModelOutOfMemory
 from pipeline.incremental import UPDATERS, Increment
 
 MODELS_DIR = Path(__file__).parent / "models"
@@ -191,20 +191,19 @@ def _build(con: duckdb.DuckDBPyConnection, model: Model, settings: dict[str, Any
     if model.sql is not None and model.view:
         con.execute(f"create or replace view {model.name} as\n{model.sql}")
     elif model.sql is not None and model.stored_by:
-        con.execute(f"create table if not exists {UNSORTED} (model varchar)")
+        by = ", ".join(model.stored_by)
+        con.execute(f"create table if not exists {UNSORTED} (model varchar, stored_by varchar)")
+        con.execute(f"delete from {UNSORTED} where model = ?", [model.name])
         try:
             with _memory_at_most(con, SORT_MEMORY, settings):
-                con.execute(f"create or replace table {model.name} as\nselect * from (\n{model.sql}\n) "
-                            f"order by {', '.join(model.stored_by)}")
-            con.execute(f"delete from {UNSORTED} where model = ?", [model.name])
+                con.execute(f"create or replace table {model.name} as\nselect * from (\n{model.sql}\n) order by {by}")
         except duckdb.OutOfMemoryException:
             # DuckDB's sort now and then runs out of the capped memory instead of spilling (2.0.1, int_engagements
             # at 10M engagements in 2 GB: 2 runs in 21 failed, the same statement on the same data). The rows do
             # not depend on their order: they are built again unsorted, within the connection's own limit (1.25 GB
             # then), and the model is listed in UNSORTED until it is sorted again (updates keep it as it lies)
             con.execute(f"create or replace table {model.name} as\n{model.sql}")
-            con.execute(f"insert into {UNSORTED} select ? where ? not in (select model from {UNSORTED})",
-                        [model.name, model.name])
+            con.execute(f"insert into {UNSORTED} values (?, ?)", [model.name, by])
     elif model.sql is not None:
         con.execute(f"create or replace table {model.name} as\n{model.sql}")
     else:
@@ -212,18 +211,16 @@ def _build(con: duckdb.DuckDBPyConnection, model: Model, settings: dict[str, Any
         model.build(con, settings)
 
 
-def unsorted_notices(con: duckdb.DuckDBPyConnection, models_dir: Path = MODELS_DIR) -> list[str]:
+def unsorted_notices(con: duckdb.DuckDBPyConnection) -> list[str]:
     """What to tell the user of the models stored unsorted (``UNSORTED``), from a build or a published warehouse."""
     if not con.execute("select count(*) from duckdb_tables() where table_name = ?", [UNSORTED]).fetchone()[0]:
         return []
-    by = {m.name: m.stored_by for m in discover(models_dir) if m.stored_by}
-    return [f"{name} is stored unsorted: sorting it by {', '.join(by.get(name, ['its column']))} ran out of the "
-            f"{SORT_MEMORY} a sort may take; its rows are whole, but reading one {by.get(name, ['value'])[0]}'s rows "
-            "is slower until `influence model --full` sorts them"
-            for (name,) in con.execute(f"select model from {UNSORTED} order by 1").fetchall()]
+    return [f"{name} is stored unsorted: sorting it by {by} ran out of the {SORT_MEMORY} a sort may take; its rows "
+            f"are whole, but reading one {by}'s rows is slower until `influence model --full` sorts them"
+            for name, by in con.execute(f"select model, stored_by from {UNSORTED} order by 1").fetchall()]
 
 
-def _out_of_memory(con: duckdb.DuckDBPyConnection, model: Model, settings: dict[str, Any]) -> ModelError:
+def _out_of_memory(con: duckdb.DuckDBPyConnection, model: Model, settings: dict[str, Any]) -> ModelOutOfMemory:
     """What to tell the user when a model needed more memory than DuckDB may take: DuckDB's own advice (fewer
     threads, a SET statement) is not something they can act on; the config's ``[model] memory_limit`` is."""
     (limit,) = con.execute("select current_setting('memory_limit')").fetchone()
@@ -235,7 +232,7 @@ def _out_of_memory(con: duckdb.DuckDBPyConnection, model: Model, settings: dict[
                 f"of the machine's memory), and run influence model again{stands}")
     else:
         hint = f"free memory (DuckDB may take 80% of what the machine has) and run influence model again{stands}"
-    return ModelError(f"model {model.name} ran out of memory: DuckDB may take {limit} here and needed more", hint=hint)
+    return ModelOutOfMemory(f"model {model.name} ran out of memory: DuckDB may take {limit} here and needed more", hint=hint)
 
 
 def _bytes(size: str) -> float:

@@ -267,8 +267,11 @@ def test_an_account_on_its_own_has_the_id_its_identity_group_would_give(tmp_path
 
 def test_a_sort_that_runs_out_of_memory_stores_the_model_unsorted_and_says_so(built, tmp_path, monkeypatch, capsys):
     """DuckDB's sort now and then runs out of its capped memory instead of spilling (at 10M engagements, 2 runs in
-    21): the model is built again unsorted, with every row, and the build warns, as `influence status` does until a
-    full build sorts it. Here the cap is too small for any sort, so both stored-by models take that way."""
+    21): the model is built again unsorted, with every row, and the build warns, as every update (which keeps rows
+    where they lie) and `influence status` do until a full build sorts it. Here the cap is too small for any sort, so
+    both stored-by models take that way."""
+    from test_incremental import _held_back, _put_back, _segments
+
     import pipeline.runner as runner
     from influence.cli import main
     from pipeline.build import open_warehouse
@@ -278,13 +281,21 @@ def test_a_sort_that_runs_out_of_memory_stores_the_model_unsorted_and_says_so(bu
 
     def warnings(*command):
         assert main([*command, *args]) == 0
-        return [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+        out, err = capsys.readouterr()
+        return out, [line for line in err.splitlines() if line.startswith("warning:")]
 
     monkeypatch.setattr(runner, "SORT_MEMORY", "1MB")
-    warned = warnings("model", "--full")
+    aside = _held_back(tmp_path, _segments(tmp_path)[::3])
+    try:
+        _, warned = warnings("model", "--full")
+    finally:
+        _put_back(tmp_path, aside)
     assert [w.split()[1] for w in warned] == ["int_engagements", "int_person_weeks"]
-    assert "1MB" in warned[0] and "influence model --full" in warned[0]
-    assert warnings("status") == warned
+    assert "1MB" in warned[0] and "by exec_id" in warned[0] and "influence model --full" in warned[0]
+    assert "by week" in warned[1]
+    out, again = warnings("model")  # the held-back segments: an update, which sorts nothing
+    assert "incremental: the last build updated" in out and again == warned
+    assert warnings("status")[1] == warned
     con = open_warehouse(tmp_path / "warehouse.duckdb")
     try:
         for model in ("int_engagements", "int_person_weeks"):
@@ -294,7 +305,7 @@ def test_a_sort_that_runs_out_of_memory_stores_the_model_unsorted_and_says_so(bu
     finally:
         con.close()
     monkeypatch.setattr(runner, "SORT_MEMORY", "2GB")
-    assert warnings("model", "--full") == [] and warnings("status") == []
+    assert warnings("model", "--full")[1] == [] and warnings("status")[1] == []
     con = open_warehouse(tmp_path / "warehouse.duckdb")
     try:
         execs = [e for (e,) in con.execute("select exec_id from int_engagements order by rowid").fetchall()]
