@@ -125,10 +125,14 @@ def check_grain(con: duckdb.DuckDBPyConnection, model: Model, table: str | None 
     """Fail if two rows of the model (or of ``table``, rows the model is about to hold) share its grain."""
     table = table or model.name
     cols = ", ".join(model.grain)
-    # First by one 64-bit hash of the grain per row, cheaper to group than the columns (at 10M engagements 0.9 s
-    # against 1.8 s); only if a hash repeats are the columns themselves grouped, so a collision is never reported.
+    # First by one 64-bit hash of the grain per row, cheaper than the columns (at 10M engagements 0.9 s against
+    # 1.8 s grouped), and by sorting the hashes and comparing neighbours rather than grouping them: nearly every
+    # hash is distinct, and a hash table of 10M groups costs twice a sort of 10M integers (int_engagements 0.8 s
+    # against 1.5-1.7 s, int_person_weeks 0.7-0.8 against 1.4-2.5 s). Only if a hash repeats are the columns
+    # themselves grouped, so a collision is never reported.
     if not con.execute(
-        f"select count(*) from (select hash({cols}) as h from {table} group by h having count(*) > 1)"
+        f"select count(*) from (select h, lead(h) over (order by h) as next from "
+        f"(select hash({cols}) as h from {table})) where h = next"
     ).fetchone()[0]:
         return
     bad = con.execute(
