@@ -504,7 +504,8 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
     inc.scratch(con, "_inc_eng_keys", keys)
     with inc.transaction(con):  # (the row ids of _inc_old_eng are used by replace_rows' delete)
         _merge_engagements(con, inc)
-    inc.stats["engagements_updated"] = count(con, "_inc_eng_keys")
+    inc.stats["engagements_observed"] = count(con, "_inc_eng_keys")
+    inc.stats["engagements_updated"] = count(con, "_inc_eng_changed")
     return True
 
 
@@ -534,8 +535,20 @@ def _merge_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> None:
         from m
     """)
     recomputed = _sql_reading(_model_sql("intermediate", "int_engagements"), {"stg_engagements": "_inc_stg_eng"})
-    replace_rows(con, inc, "int_engagements", ["exec_id", "platform", "engagement_key"], "_inc_eng_keys", recomputed,
-                 old="_inc_old_eng")
+    # Only the engagements whose row changes go on. The daily collector fetches a post's whole list again each time
+    # its count changes (collectors/common.py refresh_engagement), so most of a day's observations are of
+    # engagements stored already, which come out as they were (the first observation is kept, and the earliest
+    # times): passed on, every model downstream would recompute their people, posts and spheres for nothing.
+    keys = ["exec_id", "platform", "engagement_key"]
+    inc.scratch(con, "_inc_eng_all", recomputed)
+    listed = ", ".join(_columns(con, "int_engagements"))
+    inc.scratch(con, "_inc_eng_changed", f"""
+        select distinct {", ".join(keys)} from ({symmetric_difference(
+            f"(select {listed} from _inc_eng_all)", f"(select {listed} from _inc_old_eng)")})""")
+    inc.scratch(con, "_inc_old_eng_changed", f"select * from _inc_old_eng semi join _inc_eng_changed using ({', '.join(keys)})")
+    replace_rows(con, inc, "int_engagements", keys, "_inc_eng_changed",
+                 f"select * from _inc_eng_all semi join _inc_eng_changed using ({', '.join(keys)})",
+                 old="_inc_old_eng_changed")
 
 
 def update_int_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
