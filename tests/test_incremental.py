@@ -699,3 +699,65 @@ def test_a_build_out_of_memory_says_which_setting_to_raise_and_the_last_warehous
     assert len(runs) == 1 and runs[0] is not None  # the update, and no full build after it
     assert (tmp_path / "warehouse.duckdb").read_bytes() == before
     assert not list(tmp_path.glob(".warehouse.duckdb.building-*"))
+
+
+def test_a_day_of_new_engagements_adds_only_new_people_to_a_topic(tmp_path):
+    """A day that only adds engagements updates `topics` by a delta (update_topics): a topic's engagers grow by the
+    people among the new engagements who had engaged with none of its posts before. Here a post on a topic gets two
+    likes: one from a person who liked another post on that topic (not a new engager of the topic) and one from a
+    person never seen (a new, digital-only engager)."""
+    data_dir = tmp_path / "data"
+    cfg_path, _ = load_demo(data_dir)
+    config = load_config(cfg_path)
+    first = build_warehouse(config, data_dir, full=True)
+    con = duckdb.connect(str(first.path), read_only=True)
+    try:
+        exec_id, topic, post, did = con.execute("""
+            select t2.exec_id, t2.topic_key, t2.post_id, e.account_id
+            from int_post_topics as t2
+            join int_post_topics as t1 on t1.exec_id = t2.exec_id and t1.topic_key = t2.topic_key
+                and t1.platform = 'bluesky' and t1.post_id <> t2.post_id
+            join int_engagements as e on e.exec_id = t1.exec_id and e.platform = 'bluesky' and e.post_id = t1.post_id
+            where t2.platform = 'bluesky' and e.kind = 'like'
+                and not exists (select 1 from int_engagements as f where f.exec_id = t2.exec_id
+                                and f.post_id = t2.post_id and f.person_id = e.person_id)
+                and not exists (select 1 from int_exec_people as x where x.exec_id = e.exec_id
+                                and x.person_id = e.person_id)
+            order by all limit 1""").fetchone()
+        before = con.execute("select engagers, digital_only_engagers from topics where exec_id = ? and topic_key = ?",
+                             [exec_id, topic]).fetchone()
+        (latest,) = con.execute("select max(first_seen) from int_engagements").fetchone()
+    finally:
+        con.close()
+    # the returning person's profile as a like of theirs showed it, and a like record of the executive to copy
+    actor = template = None
+    with gzip.open(ROOT / "data" / "demo" / "raw.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            if record["source"] == "bluesky" and record["kind"] == "likes" and record["exec_id"] == exec_id:
+                template = template or record
+                actor = actor or next((like["actor"] for like in json.loads(record["payload"])["likes"]
+                                       if like["actor"]["did"] == did), None)
+    assert actor and template
+    newcomer = {"did": "did:plc:topicnewcomer0000000000", "handle": "newcomer.bsky.social", "displayName": "New",
+                "labels": []}
+    at = latest + timedelta(minutes=1)
+    when = (at - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    likes = [{"actor": a, "createdAt": when, "indexedAt": when} for a in (actor, newcomer)]
+    RawStore(data_dir / "raw").append([RawRecord(
+        source="bluesky", kind="likes", exec_id=exec_id, url=template["url"],
+        payload=json.dumps({"uri": post, "likes": likes}), observed_at=at,
+        params={**template["params"], "uri": post})], run_id=at.strftime("%Y%m%dT%H%M%SZ") + "-test")
+    result = build_warehouse(config, data_dir)
+    assert result.full_because is None
+    assert result.stats["engagements_updated"] == 2 and result.stats["topics_by_delta"] > 0
+    con = duckdb.connect(str(result.path), read_only=True)
+    try:
+        after = con.execute("select engagers, digital_only_engagers from topics where exec_id = ? and topic_key = ?",
+                            [exec_id, topic]).fetchone()
+    finally:
+        con.close()
+    assert after == (before[0] + 1, before[1] + 1)  # the newcomer only
+    updated = tmp_path / "updated.duckdb"
+    shutil.copyfile(result.path, updated)
+    assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []
