@@ -15,8 +15,8 @@ it cannot tell what changed, and its model is recomputed as in a full build.
 - ``signals_weekly``: the weeks where posts, engagements, followers at posting time, the executive's output or the
   span changed; an executive whose sources (quotes, pingbacks, mentions known) flip has all weeks recomputed.
 - ``topics``: the topics of posts whose topics or engagements changed (and every topic of an executive whose own
-  persons changed); where the engagements only gained new ones, the engagers of the topics whose posts alone
-  changed grow by the new people among them.
+  persons changed); where the engagements only gained new ones, a topic that only gained posts and engagements
+  grows by the new posts and by the new people among the engagers.
 - ``connector_weekly``: the weeks whose own posts, person-weeks or span changed, those whose ladder window holds
   a changed interaction of the executive, and every week of an executive whose spheres' members were recomputed
   (in full when that is every executive: the first day of a new week).
@@ -270,71 +270,84 @@ def update_topics(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     # changed on every topic (int_exec_people is recomputed in full; _prev_int_exec_people is the table it replaced)
     inc.scratch(con, "_inc_tp_execs", "select distinct exec_id from "
                                       f"({symmetric_difference('int_exec_people', '_prev_int_exec_people', 'exec_id')})")
-    # topics whose posts changed, or whose executive's own persons did: recounted by the model's SQL
-    inc.scratch(con, "_inc_tp_recount", f"""
-        {_changed('int_post_topics', 'exec_id, topic_key')}
+    # the topics' posts put in (a new post) and taken out (a post edited or gone)
+    inc.scratch(con, "_inc_tp_added", "select exec_id, topic_key, count(*) as posts, min(topic) as topic from "
+                                      "(select * from _inc_new_int_post_topics except all "
+                                      "select * from _inc_old_int_post_topics) group by all")
+    inc.scratch(con, "_inc_tp_removed", "select distinct exec_id, topic_key from "
+                                        "(select * from _inc_old_int_post_topics except all "
+                                        "select * from _inc_new_int_post_topics)")
+    inc.scratch(con, "_inc_tp_dirty", f"""
+        select exec_id, topic_key from _inc_tp_added
+        union select * from _inc_tp_removed
+        union select t.exec_id, t.topic_key from int_post_topics as t
+            semi join ({_changed('int_engagements', 'exec_id, platform, post_id')}) using (exec_id, platform, post_id)
         union select exec_id, topic_key from int_post_topics semi join _inc_tp_execs using (exec_id)
         union select exec_id, topic_key from topics semi join _inc_tp_execs using (exec_id)
     """)
-    # topics whose posts only gained or lost engagements
-    inc.scratch(con, "_inc_tp_engaged", f"""
-        select t.exec_id, t.topic_key from int_post_topics as t
-            semi join ({_changed('int_engagements', 'exec_id, platform, post_id')}) using (exec_id, platform, post_id)
-        except select exec_id, topic_key from _inc_tp_recount
-    """)
-    # Where every changed engagement is a new one (none taken out or changed: the usual day), a topic's engagers
-    # grow by the new engagements' people who had engaged with none of its posts before: counted from the new
-    # people's own engagements alone. Counting every engager of those topics again reads most engagements, since
-    # a day's new engagements land on the posts of every executive's topics (at 10M engagements collected daily,
-    # 4.3 s a day).
-    by_delta = count(con, "_inc_old_int_engagements") == 0
-    inc.scratch(con, "_inc_tp_dirty", "select * from _inc_tp_recount union select * from _inc_tp_engaged")
-    recount = "_inc_tp_recount" if by_delta else "_inc_tp_dirty"
-    inc.scratch(con, "_inc_tp_int_post_topics", "select * from int_post_topics semi join "
-                                                f"{recount} using (exec_id, topic_key)")
-    inc.scratch(con, "_inc_tp_int_exec_topics", "select * from int_exec_topics semi join "
-                                                f"{recount} using (exec_id, topic_key)")
+    # Where every changed engagement is a new one (none taken out or changed: the usual day), a topic that only
+    # gained posts and engagements keeps its row, its posts grown by the new posts and its engagers by the new
+    # engagements' people who had engaged with none of its posts before, found from those people's own
+    # engagements. Counting every engager of such topics again reads most engagements, since a day's new
+    # engagements land on the posts of nearly every executive's topics (at 10M engagements collected daily,
+    # 4.3 s a day). The others (a post taken out, a topic new to the executive, their own persons changed) are
+    # recounted by the model's SQL.
+    if count(con, "_inc_old_int_engagements") == 0:
+        inc.scratch(con, "_inc_tp_recount", """
+            select * from _inc_tp_removed
+            union select exec_id, topic_key from _inc_tp_added anti join topics using (exec_id, topic_key)
+            union select exec_id, topic_key from _inc_tp_dirty semi join _inc_tp_execs using (exec_id)""")
+        inc.scratch(con, "_inc_tp_delta", "select * from _inc_tp_dirty except select * from _inc_tp_recount")
+    else:
+        inc.scratch(con, "_inc_tp_recount", "select * from _inc_tp_dirty")
+        inc.scratch(con, "_inc_tp_delta", "select * from _inc_tp_dirty limit 0")
+    inc.scratch(con, "_inc_tp_int_post_topics", "select * from int_post_topics semi join _inc_tp_recount "
+                                                "using (exec_id, topic_key)")
+    inc.scratch(con, "_inc_tp_int_exec_topics", "select * from int_exec_topics semi join _inc_tp_recount "
+                                                "using (exec_id, topic_key)")
     # the engagements with the recounted topics' posts, read in place (a scratch copy of them cost twice as much)
     engagements = ("(select * from int_engagements semi join (select distinct exec_id, platform, post_id "
                    "from _inc_tp_int_post_topics) using (exec_id, platform, post_id))")
-    rows = _sql_reading(_model_sql("marts", "topics"), {"int_post_topics": "_inc_tp_int_post_topics",
-                                                         "int_exec_topics": "_inc_tp_int_exec_topics",
-                                                         "int_engagements": engagements})
-    if by_delta:
-        # the new engagements' (executive, topic, person), and which of those people had engaged with the topic
-        inc.scratch(con, "_inc_tp_new", """
-            select distinct n.exec_id, t.topic_key, n.person_id, n.ring
-            from _inc_new_int_engagements as n
-            join int_post_topics as t using (exec_id, platform, post_id)
-            semi join _inc_tp_engaged using (exec_id, topic_key)
-            anti join int_exec_people as x using (exec_id, person_id)
-        """)
-        inc.scratch(con, "_inc_tp_had", """
-            select distinct e.exec_id, t.topic_key, e.person_id
-            from int_engagements as e
-            semi join (select distinct exec_id, person_id from _inc_tp_new) using (exec_id, person_id)
-            anti join _inc_new_int_engagements using (exec_id, platform, engagement_key)
-            join int_post_topics as t using (exec_id, platform, post_id)
-            semi join _inc_tp_engaged using (exec_id, topic_key)
-        """)
-        rows = f"""
-            {rows}
-            union all
-            select t.exec_id, t.topic_key, t.topic, t.declared, t.posts,
-                t.engagers + coalesce(d.people, 0) as engagers,
-                t.digital_only_engagers + coalesce(d.digital_only, 0) as digital_only_engagers
-            from topics as t
-            semi join _inc_tp_engaged using (exec_id, topic_key)
-            left join (
-                select exec_id, topic_key, count(*) as people,
-                    count(*) filter (where ring = 'digital_only') as digital_only
-                from _inc_tp_new anti join _inc_tp_had using (exec_id, topic_key, person_id)
-                group by all
-            ) as d using (exec_id, topic_key)
-        """
-        inc.stats["topics_by_delta"] = count(con, "_inc_tp_engaged")
-    replace_rows(con, inc, "topics", ["exec_id", "topic_key"], "_inc_tp_dirty", rows)
+    recounted = _sql_reading(_model_sql("marts", "topics"), {"int_post_topics": "_inc_tp_int_post_topics",
+                                                              "int_exec_topics": "_inc_tp_int_exec_topics",
+                                                              "int_engagements": engagements})
+    # the new engagements' (executive, topic, person), and which of those people had engaged with the topic
+    inc.scratch(con, "_inc_tp_new", """
+        select distinct n.exec_id, t.topic_key, n.person_id, n.ring
+        from _inc_new_int_engagements as n
+        join int_post_topics as t using (exec_id, platform, post_id)
+        semi join _inc_tp_delta using (exec_id, topic_key)
+        anti join int_exec_people as x using (exec_id, person_id)
+    """)
+    inc.scratch(con, "_inc_tp_had", """
+        select distinct e.exec_id, t.topic_key, e.person_id
+        from int_engagements as e
+        semi join (select distinct exec_id, person_id from _inc_tp_new) using (exec_id, person_id)
+        anti join _inc_new_int_engagements using (exec_id, platform, engagement_key)
+        join int_post_topics as t using (exec_id, platform, post_id)
+        semi join _inc_tp_delta using (exec_id, topic_key)
+    """)
+    replace_rows(con, inc, "topics", ["exec_id", "topic_key"], "_inc_tp_dirty", f"""
+        {recounted}
+        union all
+        select t.exec_id, t.topic_key,
+            -- a declared topic is named as declared; an observed one by the least of its posts' forms
+            case when t.declared then t.topic else least(t.topic, coalesce(a.topic, t.topic)) end as topic,
+            t.declared, t.posts + coalesce(a.posts, 0) as posts,
+            t.engagers + coalesce(d.people, 0) as engagers,
+            t.digital_only_engagers + coalesce(d.digital_only, 0) as digital_only_engagers
+        from topics as t
+        semi join _inc_tp_delta using (exec_id, topic_key)
+        left join _inc_tp_added as a using (exec_id, topic_key)
+        left join (
+            select exec_id, topic_key, count(*) as people,
+                count(*) filter (where ring = 'digital_only') as digital_only
+            from _inc_tp_new anti join _inc_tp_had using (exec_id, topic_key, person_id)
+            group by all
+        ) as d using (exec_id, topic_key)
+    """)
     inc.stats["topics_dirty"] = count(con, "_inc_tp_dirty")
+    inc.stats["topics_by_delta"] = count(con, "_inc_tp_delta")
     return True
 
 
