@@ -703,61 +703,73 @@ def test_a_build_out_of_memory_says_which_setting_to_raise_and_the_last_warehous
 
 def test_a_day_of_new_engagements_adds_only_new_people_to_a_topic(tmp_path):
     """A day that only adds engagements updates `topics` by a delta (update_topics): a topic's engagers grow by the
-    people among the new engagements who had engaged with none of its posts before. Here a post on a topic gets two
-    likes: one from a person who liked another post on that topic (not a new engager of the topic) and one from a
-    person never seen (a new, digital-only engager)."""
+    people among the new engagements who had engaged with none of its posts before. Here a post on a topic gets three
+    likes: from a person who liked another post on that topic (not a new engager of the topic), from a tie of the
+    executive who never engaged with the topic (a new engager, not digital-only) and from a person never seen (a new,
+    digital-only engager)."""
     data_dir = tmp_path / "data"
     cfg_path, _ = load_demo(data_dir)
     config = load_config(cfg_path)
     first = build_warehouse(config, data_dir, full=True)
     con = duckdb.connect(str(first.path), read_only=True)
     try:
-        exec_id, topic, post, did = con.execute("""
-            select t2.exec_id, t2.topic_key, t2.post_id, e.account_id
+        exec_id, topic, post, did, tie_did = con.execute("""
+            select t2.exec_id, t2.topic_key, t2.post_id, e.account_id, a.account_id
             from int_post_topics as t2
             join int_post_topics as t1 on t1.exec_id = t2.exec_id and t1.topic_key = t2.topic_key
                 and t1.platform = 'bluesky' and t1.post_id <> t2.post_id
             join int_engagements as e on e.exec_id = t1.exec_id and e.platform = 'bluesky' and e.post_id = t1.post_id
+            -- a tie with a Bluesky account who liked the executive's posts, but none on the topic
+            join int_ties as tie on tie.exec_id = t2.exec_id and tie.ring <> 'digital_only'
+            join int_people as a on a.person_id = tie.person_id and a.platform = 'bluesky'
             where t2.platform = 'bluesky' and e.kind = 'like'
                 and not exists (select 1 from int_engagements as f where f.exec_id = t2.exec_id
                                 and f.post_id = t2.post_id and f.person_id = e.person_id)
                 and not exists (select 1 from int_exec_people as x where x.exec_id = e.exec_id
                                 and x.person_id = e.person_id)
+                and exists (select 1 from int_engagements as g where g.exec_id = tie.exec_id
+                            and g.person_id = tie.person_id and g.kind = 'like' and g.platform = 'bluesky')
+                and not exists (select 1 from int_engagements as g
+                                join int_post_topics as p using (exec_id, platform, post_id)
+                                where g.exec_id = tie.exec_id and g.person_id = tie.person_id
+                                    and p.topic_key = t2.topic_key)
             order by all limit 1""").fetchone()
         before = con.execute("select engagers, digital_only_engagers from topics where exec_id = ? and topic_key = ?",
                              [exec_id, topic]).fetchone()
         (latest,) = con.execute("select max(first_seen) from int_engagements").fetchone()
     finally:
         con.close()
-    # the returning person's profile as a like of theirs showed it, and a like record of the executive to copy
-    actor = template = None
+    # the returning person's and the tie's profiles as likes of theirs showed them, and a like record to copy
+    actors: dict[str, dict] = {}
+    template = None
     with gzip.open(ROOT / "data" / "demo" / "raw.jsonl.gz", "rt", encoding="utf-8") as fh:
         for line in fh:
             record = json.loads(line)
             if record["source"] == "bluesky" and record["kind"] == "likes" and record["exec_id"] == exec_id:
                 template = template or record
-                actor = actor or next((like["actor"] for like in json.loads(record["payload"])["likes"]
-                                       if like["actor"]["did"] == did), None)
-    assert actor and template
+                for like in json.loads(record["payload"])["likes"]:
+                    if like["actor"]["did"] in (did, tie_did):
+                        actors.setdefault(like["actor"]["did"], like["actor"])
+    assert template and set(actors) == {did, tie_did}
     newcomer = {"did": "did:plc:topicnewcomer0000000000", "handle": "newcomer.bsky.social", "displayName": "New",
                 "labels": []}
     at = latest + timedelta(minutes=1)
     when = (at - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    likes = [{"actor": a, "createdAt": when, "indexedAt": when} for a in (actor, newcomer)]
+    likes = [{"actor": a, "createdAt": when, "indexedAt": when} for a in (actors[did], actors[tie_did], newcomer)]
     RawStore(data_dir / "raw").append([RawRecord(
         source="bluesky", kind="likes", exec_id=exec_id, url=template["url"],
         payload=json.dumps({"uri": post, "likes": likes}), observed_at=at,
         params={**template["params"], "uri": post})], run_id=at.strftime("%Y%m%dT%H%M%SZ") + "-test")
     result = build_warehouse(config, data_dir)
     assert result.full_because is None
-    assert result.stats["engagements_updated"] == 2 and result.stats["topics_by_delta"] > 0
+    assert result.stats["engagements_updated"] == 3 and result.stats["topics_by_delta"] > 0
     con = duckdb.connect(str(result.path), read_only=True)
     try:
         after = con.execute("select engagers, digital_only_engagers from topics where exec_id = ? and topic_key = ?",
                             [exec_id, topic]).fetchone()
     finally:
         con.close()
-    assert after == (before[0] + 1, before[1] + 1)  # the newcomer only
+    assert after == (before[0] + 2, before[1] + 1)  # the tie and the newcomer; the newcomer only is digital-only
     updated = tmp_path / "updated.duckdb"
     shutil.copyfile(result.path, updated)
     assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []
