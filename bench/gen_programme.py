@@ -94,21 +94,25 @@ class Programme:
         self.pool = max(1000, engagements // 8)
         self.posts_per_exec_day = 1.0
         n_posts = int(executives * days * self.posts_per_exec_day)
-        # Zipf-like post popularity, scaled to the requested total
-        pop = self.rng.zipf(1.6, n_posts).astype(float) + self.rng.lognormal(2.0, 1.0, n_posts)
-        pop = np.minimum(pop, 20_000)
-        self.popularity = np.maximum(0, np.round(pop * engagements / pop.sum())).astype(np.int64)
+        self._draw(engagements, n_posts, n_posts)
         self.post_exec = np.repeat(np.arange(executives), days)[:n_posts]
         self.post_day = np.tile(np.arange(days), executives)[:n_posts]
-        # people: Zipf ranks over the pool, each executive's audience a slice of it
+
+    def _draw(self, engagements: int, n_posts: int, scaled_over: int) -> None:
+        """Zipf-like popularity of ``n_posts`` posts, scaled so that the first ``scaled_over`` hold the engagements
+        asked for; people: Zipf ranks over the pool, each executive's audience a slice of it."""
+        pop = self.rng.zipf(1.6, n_posts).astype(float) + self.rng.lognormal(2.0, 1.0, n_posts)
+        pop = np.minimum(pop, 20_000)
+        self.popularity = np.maximum(0, np.round(pop * engagements / pop[:scaled_over].sum())).astype(np.int64)
         ranks = np.arange(1, self.pool + 1, dtype=float)
         self.cdf = np.cumsum(1 / ranks**1.1)
         self.cdf /= self.cdf[-1]
         self.perm = [self.rng.permutation(self.pool) for _ in range(4)]
 
-    def people(self, e: int, n: int) -> np.ndarray:
-        r = np.searchsorted(self.cdf, self.rng.random(n))
-        home = self.rng.random(n) < 0.7
+    def people(self, e: int, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        rng = rng or self.rng
+        r = np.searchsorted(self.cdf, rng.random(n))
+        home = rng.random(n) < 0.7
         audience = (r + e * (self.pool // self.n_exec)) % self.pool
         who = np.where(home, audience, self.perm[e % 4][r])
         for _ in range(3):  # one engagement of each kind per person and post: redraw repeats
@@ -117,7 +121,7 @@ class Programme:
             dup[order[1:]] = who[order[1:]] == who[order[:-1]]
             if not dup.any():
                 break
-            who[dup] = (who[dup] + self.rng.integers(1, self.pool, int(dup.sum()))) % self.pool
+            who[dup] = (who[dup] + rng.integers(1, self.pool, int(dup.sum()))) % self.pool
         return who
 
     def config(self, out: Path) -> None:
@@ -219,15 +223,7 @@ class DailyProgramme(Programme):
         self.days = days
         self.lookback = lookback
         self.pool = max(1000, engagements // 8)
-        n_posts = executives * (days + self.EXTRA_DAYS)
-        pop = self.rng.zipf(1.6, n_posts).astype(float) + self.rng.lognormal(2.0, 1.0, n_posts)
-        pop = np.minimum(pop, 20_000)
-        # scaled so that the first ``days`` days hold the engagements asked for
-        self.popularity = np.maximum(0, np.round(pop * engagements / pop[: executives * days].sum())).astype(np.int64)
-        ranks = np.arange(1, self.pool + 1, dtype=float)
-        self.cdf = np.cumsum(1 / ranks**1.1)
-        self.cdf /= self.cdf[-1]
-        self.perm = [self.rng.permutation(self.pool) for _ in range(4)]
+        self._draw(engagements, executives * (days + self.EXTRA_DAYS), executives * days)
         self._posts: dict[int, dict] = {}
 
     def post(self, p: int) -> dict:
@@ -236,11 +232,11 @@ class DailyProgramme(Programme):
         if p in self._posts:
             return self._posts[p]
         e, day = p % self.n_exec, p // self.n_exec
-        self.rng = np.random.default_rng((self.seed, p))  # people() draws from self.rng
+        rng = np.random.default_rng((self.seed, p))
         n = int(self.popularity[p])
-        kinds = KINDS[np.searchsorted(np.cumsum(KIND_P), self.rng.random(n))]
-        who = self.people(e, n)
-        minutes = np.sort(self.rng.exponential(600, n))
+        kinds = KINDS[np.searchsorted(np.cumsum(KIND_P), rng.random(n))]
+        who = self.people(e, n, rng)
+        minutes = np.sort(rng.exponential(600, n))
         t0 = START + timedelta(days=day, hours=9)
         when = [t0 + timedelta(minutes=float(m)) for m in minutes]
         edid = exec_did(e)
@@ -250,8 +246,8 @@ class DailyProgramme(Programme):
         replies_so_far: list[int] = []
         for j in range(n):
             if kinds[j] == "reply":
-                if replies_so_far and self.rng.random() < 0.33:  # a reply to an earlier reply: a second step
-                    parent[j] = replies_so_far[int(self.rng.integers(len(replies_so_far)))]
+                if replies_so_far and rng.random() < 0.33:  # a reply to an earlier reply: a second step
+                    parent[j] = replies_so_far[int(rng.integers(len(replies_so_far)))]
                 replies_so_far.append(j)
         json_of = []
         for j, (k, w, t) in enumerate(zip(kinds, who, when, strict=True)):
@@ -306,7 +302,7 @@ class DailyProgramme(Programme):
                         f'"replyCount":{now["reply"]},"quoteCount":{now["quote"]}}}')
                 feed.append(view)
                 changed = {k for k in KINDS if now[k] and (was is None or now[k] != was[k])}
-                got = [j for j in range(upto)][::-1]  # newest first, as the API lists them
+                got = range(upto - 1, -1, -1)  # newest first, as the API lists them
                 for kind, api_kind, field in (("like", "likes", "likes"), ("repost", "reposted_by", "repostedBy")):
                     if kind in changed:
                         items = [info["json"][j] for j in got if info["kinds"][j] == kind]

@@ -292,25 +292,35 @@ def update_topics(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     # engagements land on the posts of nearly every executive's topics (at 10M engagements collected daily,
     # 4.3 s a day). The others (a post taken out, a topic new to the executive, their own persons changed) are
     # recounted by the model's SQL.
-    if count(con, "_inc_old_int_engagements") == 0:
-        inc.scratch(con, "_inc_tp_recount", """
+    by_delta = count(con, "_inc_old_int_engagements") == 0
+    recount = "_inc_tp_dirty"
+    if by_delta:
+        recount = "_inc_tp_recount"
+        inc.scratch(con, recount, """
             select * from _inc_tp_removed
             union select exec_id, topic_key from _inc_tp_added anti join topics using (exec_id, topic_key)
             union select exec_id, topic_key from _inc_tp_dirty semi join _inc_tp_execs using (exec_id)""")
-        inc.scratch(con, "_inc_tp_delta", "select * from _inc_tp_dirty except select * from _inc_tp_recount")
-    else:
-        inc.scratch(con, "_inc_tp_recount", "select * from _inc_tp_dirty")
-        inc.scratch(con, "_inc_tp_delta", "select * from _inc_tp_dirty limit 0")
-    inc.scratch(con, "_inc_tp_int_post_topics", "select * from int_post_topics semi join _inc_tp_recount "
+        inc.scratch(con, "_inc_tp_delta", f"select * from _inc_tp_dirty except select * from {recount}")
+    inc.scratch(con, "_inc_tp_int_post_topics", f"select * from int_post_topics semi join {recount} "
                                                 "using (exec_id, topic_key)")
-    inc.scratch(con, "_inc_tp_int_exec_topics", "select * from int_exec_topics semi join _inc_tp_recount "
+    inc.scratch(con, "_inc_tp_int_exec_topics", f"select * from int_exec_topics semi join {recount} "
                                                 "using (exec_id, topic_key)")
     # the engagements with the recounted topics' posts, read in place (a scratch copy of them cost twice as much)
     engagements = ("(select * from int_engagements semi join (select distinct exec_id, platform, post_id "
                    "from _inc_tp_int_post_topics) using (exec_id, platform, post_id))")
-    recounted = _sql_reading(_model_sql("marts", "topics"), {"int_post_topics": "_inc_tp_int_post_topics",
-                                                              "int_exec_topics": "_inc_tp_int_exec_topics",
-                                                              "int_engagements": engagements})
+    rows = _sql_reading(_model_sql("marts", "topics"), {"int_post_topics": "_inc_tp_int_post_topics",
+                                                         "int_exec_topics": "_inc_tp_int_exec_topics",
+                                                         "int_engagements": engagements})
+    if by_delta:
+        rows += f"\nunion all\n{_topics_by_delta(con, inc)}"
+    replace_rows(con, inc, "topics", ["exec_id", "topic_key"], "_inc_tp_dirty", rows)
+    inc.stats["topics_dirty"] = count(con, "_inc_tp_dirty")
+    inc.stats["topics_by_delta"] = count(con, "_inc_tp_delta") if by_delta else 0
+    return True
+
+
+def _topics_by_delta(con: duckdb.DuckDBPyConnection, inc: Increment) -> str:
+    """SQL for the rows of the topics in ``_inc_tp_delta``: each stored row grown by its new posts and new people."""
     # the new engagements' (executive, topic, person), and which of those people had engaged with the topic
     inc.scratch(con, "_inc_tp_new", """
         select distinct n.exec_id, t.topic_key, n.person_id, n.ring
@@ -327,9 +337,7 @@ def update_topics(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
         join int_post_topics as t using (exec_id, platform, post_id)
         semi join _inc_tp_delta using (exec_id, topic_key)
     """)
-    replace_rows(con, inc, "topics", ["exec_id", "topic_key"], "_inc_tp_dirty", f"""
-        {recounted}
-        union all
+    return """
         select t.exec_id, t.topic_key,
             -- a declared topic is named as declared; an observed one by the least of its posts' forms
             case when t.declared then t.topic else least(t.topic, coalesce(a.topic, t.topic)) end as topic,
@@ -345,10 +353,7 @@ def update_topics(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
             from _inc_tp_new anti join _inc_tp_had using (exec_id, topic_key, person_id)
             group by all
         ) as d using (exec_id, topic_key)
-    """)
-    inc.stats["topics_dirty"] = count(con, "_inc_tp_dirty")
-    inc.stats["topics_by_delta"] = count(con, "_inc_tp_delta")
-    return True
+    """
 
 
 def update_connector_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
