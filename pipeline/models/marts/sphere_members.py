@@ -231,7 +231,7 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     changed (and, when the window moved to a new week, those of the week it took in), the engagers whose count of
     posts changed, the posts whose linked engagers may have changed, the edges that changed; then Leiden again,
     from scratch and with the same seed, for every executive whose graph changed (so the spheres are exactly a full
-    build's), and their members."""
+    build's), and their members, of which only those whose sphere changed are replaced and passed on."""
     from pipeline.incremental import count, replace_rows, symmetric_difference
 
     # (the state tables are there: the last build was made by this code, or this would be a full build)
@@ -277,12 +277,15 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     inc.scratch(con, "_sph_posts", f"""
         select distinct exec_id, platform, post_id from {changed}
         union select e.exec_id, e.platform, e.post_id from _sph_p_eng as e semi join _sph_flipped using (exec_id, person_id)""")
-    # those posts' linked engagers, as LINKED_SQL chooses them
+    # those posts' linked engagers, as LINKED_SQL chooses them, from their engagers who are nodes (LINKED_SQL links
+    # no one else; the nodes are engagers, never the executive's own persons): a post that came in with a new node
+    # can be one with 100k engagers, where the distinct engagers of every such post took 2.1-2.4 s (6.2M rows) on
+    # a new week's first day at 10M engagements collected daily
+    inc.scratch(con, "_sph_d_core", "select exec_id, person_id from _sphere_people", view=True)
     inc.scratch(con, "_sph_d_eng", """
         select distinct e.exec_id, e.platform, e.post_id, e.person_id
         from _sph_in_window as e semi join _sph_posts using (exec_id, platform, post_id)
-        anti join int_exec_people as x using (exec_id, person_id)""")
-    inc.scratch(con, "_sph_d_core", "select exec_id, person_id from _sphere_people", view=True)
+        semi join _sph_d_core using (exec_id, person_id)""")
     linked = LINKED_SQL.replace("_sph_eng", "_sph_d_eng").replace("_sph_core", "_sph_d_core")
     replace_rows(con, inc, "_sphere_linked", ["exec_id", "platform", "post_id"], "_sph_posts", linked)
     # each post adds 1 to the weight of every pair of its linked engagers: the difference, pair by pair
@@ -318,5 +321,32 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     }
     for name, sql in scoped.items():
         inc.scratch(con, name, f"select * from ({sql}) semi join _sph_m using (exec_id)", view=True)
-    replace_rows(con, inc, "sphere_members", ["exec_id"], "_sph_m", MEMBERS_FROM_SINGLE_SQL, keep_old=False)
+    inc.scratch(con, "_sph_members", MEMBERS_FROM_SINGLE_SQL)
+    # only the members whose sphere changed (or who came or went) are replaced and passed on in
+    # _inc_old/_inc_new_sphere_members: Leiden found again from scratch mostly finds the same spheres (on a new week's
+    # first day at 10M engagements collected daily, 590k of 7.1M members changed sphere), and the models that count
+    # members (pipeline/update_spheres.py) and connector_weekly then follow the changed members alone
+    # Rows are paired by a 64-bit hash of their key and compared by one of the whole row, with their row ids: a
+    # join of integers (at 10M engagements collected daily, 7.1M members against 7.1M: 1.3 s joined by their key
+    # columns and compared by sphere_id). Rows a collision of key hashes pairs wrongly count as changed (their row
+    # hashes differ), unless the row hashes collide too.
+    with inc.transaction(con):
+        inc.scratch(con, "_sph_member_rowids", """
+            select o.rid as old_rid, n.rid as new_rid
+            from (select rowid as rid, hash(exec_id, person_id) as h, hash(exec_id, person_id, sphere_id) as r
+                  from sphere_members semi join _sph_m using (exec_id)) as o
+            full join (select rowid as rid, hash(exec_id, person_id) as h, hash(exec_id, person_id, sphere_id) as r
+                       from _sph_members) as n using (h)
+            where o.r is distinct from n.r""")
+        inc.scratch(con, "_inc_rows_sphere_members", """
+            select t.rowid as _inc_rowid, t.* from sphere_members as t
+            semi join _sph_member_rowids as i on t.rowid = i.old_rid""")
+        changed = "select * from _sph_members as t semi join _sph_member_rowids as i on t.rowid = i.new_rid"
+        inc.scratch(con, "_sph_member_changes", f"""
+            select exec_id, person_id from _inc_rows_sphere_members
+            union all select exec_id, person_id from ({changed})""")
+        replace_rows(con, inc, "sphere_members", ["exec_id", "person_id"], "_sph_member_changes", changed,
+                     old="_inc_rows_sphere_members")
+    inc.stats["sphere_members_changed"] = count(con, "_sph_member_rowids")
+    inc.stats["sphere_members_changed_execs"] = count(con, "(select distinct exec_id from _sph_member_changes)")
     return True
