@@ -247,15 +247,17 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     # and then every step below is on empty tables and no executive's communities are found again); the window
     # only grows, so the new one holds every changed row the old one did
     window = IN_WINDOW_SQL.replace("int_engagements", "{t}")
-    parts = [window.format(t="_inc_old_int_engagements"), window.format(t="_inc_new_int_engagements")]
+    # (removed: a row taken out, whose post may have lost an engager)
+    parts = [(window.format(t="_inc_old_int_engagements"), True), (window.format(t="_inc_new_int_engagements"), False)]
     if was != now:
         # a new week: the weeks the window now takes in besides (the week that ended) enter the graph, as new data
-        parts.append(f"select * from int_engagements where iso_week(engaged_at) > date '{was}' "
-                     f"and iso_week(engaged_at) <= date '{now}'")
+        parts.append((f"select * from int_engagements where iso_week(engaged_at) > date '{was}' "
+                      f"and iso_week(engaged_at) <= date '{now}'", False))
         inc.stats["sphere_weeks_taken_in"] = (now - was).days // 7
     changed = "_sph_changed"
     inc.scratch(con, changed, " union all ".join(
-        f"select exec_id, platform, post_id, person_id from ({part})" for part in parts))
+        f"select exec_id, platform, post_id, person_id, {str(removed).lower()} as removed from ({part})"
+        for part, removed in parts))
     inc.scratch(con, "_sph_in_window", IN_WINDOW_SQL, view=True)
     inc.scratch(con, "_sph_p", f"select distinct exec_id, person_id from {changed} "
                                "anti join int_exec_people using (exec_id, person_id)")
@@ -268,26 +270,48 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         select e.exec_id, e.person_id, e.platform, e.post_id from _sph_p_eng as e
         semi join (select exec_id, person_id from _sph_p_eng group by all having count(*) = 1)
             using (exec_id, person_id)""")
-    # people who became a node or stopped being one: every post they engaged may link them or not
+    # people who became a node (node_now) or stopped being one: every post they engaged may link them or not
     inc.scratch(con, "_sph_flipped", """
-        select exec_id, person_id from (
-            select exec_id, person_id from _inc_old__sphere_people
-            union all select exec_id, person_id from _inc_new__sphere_people)
+        select exec_id, person_id, bool_or(node_now) as node_now from (
+            select exec_id, person_id, false as node_now from _inc_old__sphere_people
+            union all select exec_id, person_id, true from _inc_new__sphere_people)
         group by all having count(*) = 1""")
     inc.scratch(con, "_sph_posts", f"""
         select distinct exec_id, platform, post_id from {changed}
         union select e.exec_id, e.platform, e.post_id from _sph_p_eng as e semi join _sph_flipped using (exec_id, person_id)""")
-    # those posts' linked engagers, as LINKED_SQL chooses them, from their engagers who are nodes (LINKED_SQL links
-    # no one else; the nodes are engagers, never the executive's own persons): a post that came in with a new node
-    # can be one with 100k engagers, where the distinct engagers of every such post took 2.1-2.4 s (6.2M rows) on
-    # a new week's first day at 10M engagements collected daily
+    # Those posts' linked engagers, as LINKED_SQL chooses them (the first FANOUT_CAP of the post's engagers who are
+    # nodes). A post that may have lost such an engager (an engagement taken out or changed, or an engager who
+    # stopped being a node) has them chosen again from all its engagers who are nodes. A post that only gained some
+    # (new engagements by nodes, every engagement of a person who became a node: on a new week's first day nearly
+    # all) has them chosen from its linked engagers and the gained ones: the first FANOUT_CAP of a set that grew
+    # are among the first FANOUT_CAP of the set before and the engagers it gained. (A post that came in with a new
+    # node can have 100k engagers: on a new week's first day at 10M engagements collected daily, the linked engagers
+    # of 2,329 posts took 2.7-3.3 s chosen among all their engagers, 1.4-1.5 s among those who are nodes, 0.14 s
+    # this way.)
+    inc.scratch(con, "_sph_lost", f"""
+        select distinct exec_id, platform, post_id from {changed} where removed
+        union select e.exec_id, e.platform, e.post_id from _sph_p_eng as e
+            semi join (select exec_id, person_id from _sph_flipped where not node_now) using (exec_id, person_id)""")
+    inc.scratch(con, "_sph_gained", f"""
+        select * from (
+            select c.exec_id, c.platform, c.post_id, c.person_id from {changed} as c
+                semi join _sphere_people using (exec_id, person_id)
+                where not c.removed
+            union select e.exec_id, e.platform, e.post_id, e.person_id from _sph_p_eng as e
+                semi join (select exec_id, person_id from _sph_flipped where node_now) using (exec_id, person_id))
+        anti join _sph_lost using (exec_id, platform, post_id)""")
+    inc.scratch(con, "_sph_relink", "select exec_id, platform, post_id from _sph_lost "
+                                    "union select exec_id, platform, post_id from _sph_gained")
     inc.scratch(con, "_sph_d_core", "select exec_id, person_id from _sphere_people", view=True)
     inc.scratch(con, "_sph_d_eng", """
         select distinct e.exec_id, e.platform, e.post_id, e.person_id
-        from _sph_in_window as e semi join _sph_posts using (exec_id, platform, post_id)
-        semi join _sph_d_core using (exec_id, person_id)""")
+        from _sph_in_window as e semi join _sph_lost using (exec_id, platform, post_id)
+        semi join _sph_d_core using (exec_id, person_id)
+        union select exec_id, platform, post_id, person_id from _sphere_linked
+            semi join (select distinct exec_id, platform, post_id from _sph_gained) using (exec_id, platform, post_id)
+        union select exec_id, platform, post_id, person_id from _sph_gained""")
     linked = LINKED_SQL.replace("_sph_eng", "_sph_d_eng").replace("_sph_core", "_sph_d_core")
-    replace_rows(con, inc, "_sphere_linked", ["exec_id", "platform", "post_id"], "_sph_posts", linked)
+    replace_rows(con, inc, "_sphere_linked", ["exec_id", "platform", "post_id"], "_sph_relink", linked)
     # each post adds 1 to the weight of every pair of its linked engagers: the difference, pair by pair
     pairs = """select a.exec_id, a.person_id as u, b.person_id as v, count(*) as n from {t} as a
                join {t} as b using (exec_id, platform, post_id) where a.person_id < b.person_id group by all"""
