@@ -781,3 +781,71 @@ def test_a_day_of_new_engagements_adds_only_new_people_to_a_topic(tmp_path):
     updated = tmp_path / "updated.duckdb"
     shutil.copyfile(result.path, updated)
     assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []
+
+
+
+def _post_on_bluesky(data_dir: Path, exec_id: str, at: datetime, rkey: str, tags: list[str]) -> None:
+    """A raw author-feed record of one new post of the executive's, tagged with ``tags``, observed at ``at``."""
+    template = None
+    with gzip.open(ROOT / "data" / "demo" / "raw.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            if record["source"] == "bluesky" and record["kind"] == "author_feed" and record["exec_id"] == exec_id:
+                template = record
+                break
+    assert template
+    item = json.loads(template["payload"])["feed"][0]["post"]
+    created = (at - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    post = {**item, "uri": item["uri"].rsplit("/", 1)[0] + "/" + rkey, "cid": f"bafyrei{rkey}", "likeCount": 0,
+            "repostCount": 0, "replyCount": 0, "quoteCount": 0, "indexedAt": created,
+            "record": {"$type": "app.bsky.feed.post", "createdAt": created, "langs": ["en"],
+                       "text": "A new note " + " ".join(f"#{t}" for t in tags),
+                       "facets": [{"index": {"byteStart": 0, "byteEnd": 1},
+                                   "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": t}]} for t in tags]}}
+    RawStore(data_dir / "raw").append([RawRecord(
+        source="bluesky", kind="author_feed", exec_id=exec_id, url=template["url"],
+        payload=json.dumps({"feed": [{"post": post}]}), observed_at=at, params=template["params"])],
+        run_id=at.strftime("%Y%m%dT%H%M%SZ") + "-" + rkey)
+
+
+def test_a_new_post_names_an_observed_topic_by_its_least_form_and_a_declared_one_as_declared(tmp_path):
+    """update_topics by delta, on a day that only adds a post: an observed topic is named by the least of its posts'
+    forms (the model's min), so a new post writing the topic in a form that sorts first renames it; a declared
+    topic keeps its declared name whatever form a new post writes it in. Both against a full build."""
+    data_dir = tmp_path / "data"
+    cfg_path, _ = load_demo(data_dir)
+    config = load_config(cfg_path)
+    first = build_warehouse(config, data_dir, full=True)
+    con = duckdb.connect(str(first.path), read_only=True)
+    try:
+        # a declared topic of a Bluesky executive's, named in lower-case letters only
+        exec_id, declared, declared_name, declared_posts = con.execute("""
+            select exec_id, topic_key, topic, posts from topics
+            where declared and regexp_matches(topic, '^[a-z][a-z]+$')
+                and exec_id in (select exec_id from int_own_posts where platform = 'bluesky')
+            order by exec_id, topic_key limit 1""").fetchone()
+        (latest,) = con.execute("select max(last_seen) from stg_posts").fetchone()
+    finally:
+        con.close()
+    # the demo's topics are all declared: a post brings an observed one (a topic new to the executive: recounted)
+    _post_on_bluesky(data_dir, exec_id, latest + timedelta(minutes=1), "3zzztopicone", ["teamwork"])
+    assert build_warehouse(config, data_dir).full_because is None
+    # then a post writes it "t_eamwork" (the key drops "_": the same topic; "_" sorts before "e") and the declared
+    # topic with a "-" after its first letter (the same key; "-" sorts before any letter)
+    written = declared_name[0] + "-" + declared_name[1:]
+    assert "t_eamwork" < "teamwork" and written < declared_name
+    _post_on_bluesky(data_dir, exec_id, latest + timedelta(minutes=2), "3zzztopictwo", ["t_eamwork", written])
+    result = build_warehouse(config, data_dir)
+    assert result.full_because is None
+    assert result.stats["topics_by_delta"] == 2
+    con = duckdb.connect(str(result.path), read_only=True)
+    try:
+        got = dict(con.execute("select topic_key, (topic, posts) from topics where exec_id = ? and topic_key in (?, ?)",
+                               [exec_id, "teamwork", declared]).fetchall())
+    finally:
+        con.close()
+    assert got["teamwork"] == ("t_eamwork", 2)
+    assert got[declared] == (declared_name, declared_posts + 1)
+    updated = tmp_path / "updated.duckdb"
+    shutil.copyfile(result.path, updated)
+    assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []
