@@ -312,3 +312,49 @@ def test_a_sort_that_runs_out_of_memory_stores_the_model_unsorted_and_says_so(bu
         assert execs == sorted(execs)
     finally:
         con.close()
+
+
+def test_the_numbered_graph_gives_the_communities_of_the_graph_by_ids():
+    """The DuckDB build numbers each executive's people in SQL (in the order of their ids) and hands Leiden the edges
+    by those numbers; the Spark engine calls ``communities`` with the ids. Both must give Leiden the same graph, its
+    nodes numbered alike: on random graphs, they find the same communities, where another numbering of the same
+    graph finds others (so the agreement is not by chance)."""
+    import random
+
+    import numpy as np
+
+    from pipeline.models.marts import sphere_members as sm
+
+    def partition(membership) -> set[frozenset[int]]:
+        groups: dict[int, set[int]] = {}
+        for node, community in enumerate(membership):
+            groups.setdefault(community, set()).add(node)
+        return {frozenset(g) for g in groups.values()}
+
+    rng = random.Random(7)
+    con = duckdb.connect(":memory:")
+    people, edges = [], {}
+    for exec_id in ("e1", "e2"):
+        ids = [f"p{rng.getrandbits(40):010x}" for _ in range(600)]
+        people += [(exec_id, p) for p in ids]
+        for _ in range(4000):
+            u, v = sorted(rng.sample(ids, 2))
+            edges[(exec_id, u, v)] = rng.randint(1, 5)
+    con.execute("create table nodes (exec_id varchar, person_id varchar)")
+    con.executemany("insert into nodes values (?, ?)", people)
+    con.execute("create table edges (exec_id varchar, u varchar, v varchar, w bigint)")
+    con.executemany("insert into edges values (?, ?, ?, ?)", [(*k, w) for k, w in edges.items()])
+    table = sm._communities_table(con, "select * from nodes", "select * from edges")
+    got = {(r["exec_id"], r["person_id"]): r["community"] for r in table.to_pylist()}
+    assert len(got) == len(people)
+    for exec_id in ("e1", "e2"):
+        ids = np.array(sorted(p for e, p in people if e == exec_id), dtype=object)
+        by_ids = sorted((u, v, w) for (e, u, v), w in edges.items() if e == exec_id)
+        u, v, w = (np.array(col, dtype=object) for col in zip(*by_ids, strict=True))
+        membership = sm.communities(exec_id, ids, u, v, np.array(w, dtype=float))
+        assert [got[(exec_id, p)] for p in ids] == membership.tolist()
+        # the nodes numbered the other way round: another partition
+        n = len(ids)
+        ui, vi = np.searchsorted(ids, u), np.searchsorted(ids, v)
+        reversed_ = sm.communities_of_nodes(exec_id, n, n - 1 - ui, n - 1 - vi, np.array(w, dtype=float))
+        assert partition([reversed_[n - 1 - i] for i in range(n)]) != partition(membership)

@@ -159,7 +159,9 @@ NUMBERED_EDGES_SQL = """
     from ({edges}) as e
     join _sph_nodes as a on a.exec_id = e.exec_id and a.person_id = e.u
     join _sph_nodes as b on b.exec_id = e.exec_id and b.person_id = e.v
-    order by e.exec_id, e.u, e.v
+    -- the order of (u, v), by their numbers: integers sort faster than ids (2.27M edges at 10M engagements: the
+    -- numbering 0.53-0.55 s against 0.83-1.0 s)
+    order by e.exec_id, a.i, b.i
 """
 
 
