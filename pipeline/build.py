@@ -117,6 +117,27 @@ def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBP
     return con
 
 
+# linux/fs.h: _IOW(0x94, 9, int), "share the blocks of the file given"
+FICLONE = 0x40049409
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """``dst`` as a copy of ``src``: a reflink where the file system can make one (XFS, Btrfs: the two files share
+    their blocks until either is written), else a copy of the bytes. An update copies the last warehouse before it
+    writes (1.5 GB at 10M engagements): as bytes, the disk must then take all of it, and the build's first checkpoint
+    waits for that (about 2.5 s of a day's update here, on ext4); a reflink writes only the blocks the update
+    changes."""
+    try:
+        import fcntl
+
+        with open(src, "rb") as source, open(dst, "wb") as target:
+            fcntl.ioctl(target.fileno(), FICLONE, source.fileno())
+        return
+    except (ImportError, OSError):
+        pass  # no fcntl (Windows), or a file system that cannot share blocks (ext4, tmpfs) or another device
+    shutil.copyfile(src, dst)
+
+
 def _discard_partial(data_dir: Path, tmp: Path) -> None:
     """What a failed build leaves: its half-built file, that file's write-ahead log and what it spilled."""
     for path in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -176,7 +197,7 @@ def build_warehouse(
             # nothing new since the last build: it stands as it is (nothing copied, no model run)
             up_to_date = full_because is None and before is not None and keys == before[1]
             if full_because is None and not up_to_date:
-                shutil.copyfile(final, tmp)  # the previous warehouse, updated in place; the old file stays as it is
+                copy_file(final, tmp)  # the previous warehouse, updated in place; the old file stays as it is
             con = duckdb.connect(":memory:") if up_to_date else connect_build(tmp, config.model.memory_limit)
             mark = time.perf_counter()
             # (prepare: the lock, the last build's state, and for an update the copy of its warehouse, which the other

@@ -849,3 +849,47 @@ def test_a_new_post_names_an_observed_topic_by_its_least_form_and_a_declared_one
     updated = tmp_path / "updated.duckdb"
     shutil.copyfile(result.path, updated)
     assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []
+
+
+def test_an_update_copies_the_last_warehouse_by_reflink_where_it_can_else_by_bytes(tmp_path, monkeypatch):
+    """copy_file (the update's copy of the last warehouse): the file system's reflink where it makes one (no byte
+    copied by Python), the bytes where it refuses (ext4, tmpfs: EOPNOTSUPP; another device: EXDEV); the copy equals
+    the source either way, here on whatever file system the tests run on too."""
+    import errno
+    import fcntl
+    import os
+
+    import pipeline.build as build
+
+    src, dst = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    src.write_bytes(os.urandom(3_000_000))
+    build.copy_file(src, dst)
+    assert dst.read_bytes() == src.read_bytes()
+    reflinks: list[int] = []
+
+    def refusing(refusal: int):
+        def ioctl(fd, request, arg):
+            reflinks.append(request)
+            raise OSError(refusal, os.strerror(refusal))
+        return ioctl
+
+    for refusal in (errno.EOPNOTSUPP, errno.EXDEV):
+        dst.unlink()
+        monkeypatch.setattr(fcntl, "ioctl", refusing(refusal))
+        build.copy_file(src, dst)
+        assert dst.read_bytes() == src.read_bytes()
+    assert reflinks == [build.FICLONE, build.FICLONE]
+
+    # a file system that shares the blocks: no bytes are copied by Python
+    def share(fd, request, arg):
+        assert request == build.FICLONE
+        os.write(fd, os.pread(arg, src.stat().st_size, 0))  # (what the file system does, for the test)
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("copied byte by byte where a reflink was made")
+
+    dst.unlink()
+    monkeypatch.setattr(fcntl, "ioctl", share)
+    monkeypatch.setattr(build.shutil, "copyfile", no_copy)
+    build.copy_file(src, dst)
+    assert dst.read_bytes() == src.read_bytes()
