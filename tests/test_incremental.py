@@ -25,7 +25,7 @@ from collectors.mastodon.parse import account_id as mastodon_account_id
 from collectors.rawstore import RawRecord, RawStore
 from influence.config import Config, load_config
 from influence.demo import load_demo
-from pipeline.build import build_warehouse
+from pipeline.build import BuildResult, build_warehouse
 from pipeline.load import load_observations
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,7 +148,7 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
     assert result.updated >= (UPDATED | WEEKLY) - RECOUNTED
     # the connector signals: recomputed for the weeks of the members whose sphere changed, or in full when every
     # executive has such members (the counts over the members follow the changed members by deltas, always)
-    every = result.stats["sphere_members_changed_execs"] == len(executives_with_weeks(result.path))
+    every = result.stats["sphere_members_changed_execs"] == len(executives_in(result.path, "int_exec_weeks"))
     assert (RECOUNTED & result.updated) == (set() if every else RECOUNTED)
     # the demo's newest segments observe again engagements stored before (each collection fetches a post's lists
     # again when its counts changed): those come out unchanged and go no further than int_engagements
@@ -167,18 +167,10 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
         con.close()
 
 
-def executives_with_weeks(warehouse: Path) -> set[str]:
+def executives_in(warehouse: Path, table: str) -> set[str]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {x for (x,) in con.execute("select distinct exec_id from int_exec_weeks").fetchall()}
-    finally:
-        con.close()
-
-
-def executives_with_members(warehouse: Path) -> set[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {x for (x,) in con.execute("select distinct exec_id from sphere_members").fetchall()}
+        return {x for (x,) in con.execute(f"select distinct exec_id from {table}").fetchall()}
     finally:
         con.close()
 
@@ -236,7 +228,7 @@ def test_leiden_runs_again_only_for_the_executives_whose_graph_changed(demo, mon
     assert changed < with_graph, "every executive's graph changed: the test proves no skipping"
     assert sorted(ran) == sorted(changed) and result.stats["sphere_graphs_changed"] == len(changed)
     # the counts over the members: recounted for those executives alone, not recomputed in full
-    assert result.stats["sphere_members_execs_recomputed"] < len(executives_with_members(result.path))
+    assert result.stats["sphere_members_execs_recomputed"] < len(executives_in(result.path, "sphere_members"))
     assert result.updated >= RECOUNTED
     assert differences(result.path, demo[2]) == []
 
@@ -709,16 +701,21 @@ def test_a_build_out_of_memory_says_which_setting_to_raise_and_the_last_warehous
     assert not list(tmp_path.glob(".warehouse.duckdb.building-*"))
 
 
+def _demo_built_in_full(tmp_path: Path) -> tuple[Path, Config, BuildResult]:
+    """The demo data in ``tmp_path / "data"``, its config, and a full build of it."""
+    data_dir = tmp_path / "data"
+    cfg_path, _ = load_demo(data_dir)
+    config = load_config(cfg_path)
+    return data_dir, config, build_warehouse(config, data_dir, full=True)
+
+
 def test_a_day_of_new_engagements_adds_only_new_people_to_a_topic(tmp_path):
     """A day that only adds engagements updates `topics` by a delta (update_topics): a topic's engagers grow by the
     people among the new engagements who had engaged with none of its posts before. Here a post on a topic gets three
     likes: from a person who liked another post on that topic (not a new engager of the topic), from a tie of the
     executive who never engaged with the topic (a new engager, not digital-only) and from a person never seen (a new,
     digital-only engager)."""
-    data_dir = tmp_path / "data"
-    cfg_path, _ = load_demo(data_dir)
-    config = load_config(cfg_path)
-    first = build_warehouse(config, data_dir, full=True)
+    data_dir, config, first = _demo_built_in_full(tmp_path)
     con = duckdb.connect(str(first.path), read_only=True)
     try:
         exec_id, topic, post, did, tie_did = con.execute("""
@@ -812,10 +809,7 @@ def test_a_new_post_names_an_observed_topic_by_its_least_form_and_a_declared_one
     """update_topics by delta, on a day that only adds a post: an observed topic is named by the least of its posts'
     forms (the model's min), so a new post writing the topic in a form that sorts first renames it; a declared
     topic keeps its declared name whatever form a new post writes it in. Both against a full build."""
-    data_dir = tmp_path / "data"
-    cfg_path, _ = load_demo(data_dir)
-    config = load_config(cfg_path)
-    first = build_warehouse(config, data_dir, full=True)
+    data_dir, config, first = _demo_built_in_full(tmp_path)
     con = duckdb.connect(str(first.path), read_only=True)
     try:
         # a declared topic of a Bluesky executive's, named in lower-case letters only
