@@ -352,18 +352,18 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     # _inc_old/_inc_new_sphere_members: Leiden found again from scratch mostly finds the same spheres (on a new week's
     # first day at 10M engagements, 597k of 7.1M members changed sphere collected daily, 582k collected weekly), and
     # the models that count members (pipeline/update_spheres.py) and connector_weekly then follow them alone.
-    # Rows are paired by a 64-bit hash of their key and compared by one of the whole row, with their row ids: a
-    # join of integers (at 10M engagements collected daily, 7.1M members against 7.1M: 1.3 s joined by their key
-    # columns and compared by sphere_id). Rows a collision of key hashes pairs wrongly count as changed (their row
-    # hashes differ), unless the row hashes collide too.
+    # Rows are paired by a 64-bit hash of their key and compared by sphere_id and a second hash of the key, with
+    # their row ids: a join of integers (at 10M engagements collected daily, 7.1M members against 7.1M: 1.3 s joined
+    # by their key columns). A member whose sphere changed is always found. Two different members are paired only
+    # when their key hashes collide, and then count as changed unless the second hashes (of the same ids in the
+    # other order) collide too and their spheres are equal.
+    member = "select rowid as rid, hash(exec_id, person_id) as h, hash(person_id, exec_id) as k, sphere_id from {t}"
     with inc.transaction(con):
-        inc.scratch(con, "_sph_member_rowids", """
+        inc.scratch(con, "_sph_member_rowids", f"""
             select o.rid as old_rid, n.rid as new_rid
-            from (select rowid as rid, hash(exec_id, person_id) as h, hash(exec_id, person_id, sphere_id) as r
-                  from sphere_members semi join _sph_m using (exec_id)) as o
-            full join (select rowid as rid, hash(exec_id, person_id) as h, hash(exec_id, person_id, sphere_id) as r
-                       from _sph_members) as n using (h)
-            where o.r is distinct from n.r""")
+            from ({member.format(t="sphere_members semi join _sph_m using (exec_id)")}) as o
+            full join ({member.format(t="_sph_members")}) as n using (h)
+            where o.sphere_id is distinct from n.sphere_id or o.k is distinct from n.k""")
         inc.scratch(con, "_inc_rows_sphere_members", """
             select t.rowid as _inc_rowid, t.* from sphere_members as t
             semi join _sph_member_rowids as i on t.rowid = i.old_rid""")
