@@ -304,6 +304,8 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         anti join _sph_lost using (exec_id, platform, post_id)""")
     inc.scratch(con, "_sph_relink", "select exec_id, platform, post_id from _sph_lost "
                                     "union select exec_id, platform, post_id from _sph_gained")
+    inc.stats["sphere_linked_posts_lost"] = count(con, "_sph_lost")
+    inc.stats["sphere_linked_posts_gained"] = count(con, "(select distinct exec_id, platform, post_id from _sph_gained)")
     inc.scratch(con, "_sph_d_core", "select exec_id, person_id from _sphere_people", view=True)
     inc.scratch(con, "_sph_d_eng", """
         select distinct e.exec_id, e.platform, e.post_id, e.person_id
