@@ -18,8 +18,8 @@ it cannot tell what changed, and its model is recomputed as in a full build.
   persons changed); where the engagements only gained new ones, a topic that only gained posts and engagements
   grows by the new posts and by the new people among the engagers.
 - ``connector_weekly``: the weeks whose own posts, person-weeks or span changed, those whose ladder window holds
-  a changed interaction of the executive, and every week of an executive whose spheres' members were recomputed
-  (in full when that is every executive: the first day of a new week).
+  a changed interaction of the executive, and the weeks in which a member whose sphere changed engaged (in full
+  when every executive has such a member: the first day of a new week).
 
 Recomputed in full: ``cohort_percentiles`` (new data changes every cohort's latest week, so every cohort; in full it
 is cheaper than finding that out) and ``followers_weekly`` (it reads the follow lists, recomputed in full).

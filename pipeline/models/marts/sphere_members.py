@@ -278,11 +278,8 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
             select exec_id, person_id, false as node_now from _inc_old__sphere_people
             union all select exec_id, person_id, true from _inc_new__sphere_people)
         group by all having count(*) = 1""")
-    inc.scratch(con, "_sph_posts", f"""
-        select distinct exec_id, platform, post_id from {changed}
-        union select e.exec_id, e.platform, e.post_id from _sph_p_eng as e semi join _sph_flipped using (exec_id, person_id)""")
-    # Those posts' linked engagers, as LINKED_SQL chooses them (the first FANOUT_CAP of the post's engagers who are
-    # nodes). A post that may have lost such an engager (an engagement taken out or changed, or an engager who
+    # The linked engagers of the posts those engagements or people touch, as LINKED_SQL chooses them (the first
+    # FANOUT_CAP of the post's engagers who are nodes). A post that may have lost such an engager (an engagement taken out or changed, or an engager who
     # stopped being a node) has them chosen again from all its engagers who are nodes. A post that only gained some
     # (new engagements by nodes, every engagement of a person who became a node: on a new week's first day nearly
     # all) has them chosen from its linked engagers and the gained ones: the first FANOUT_CAP of a set that grew
@@ -329,10 +326,11 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         from _sph_delta as d left join _sphere_edges as e using (exec_id, u, v)
         where coalesce(e.w, 0) + d.delta > 0""")
     # Leiden again for the executives whose graph changed (nodes or edges); members again for those and for every
-    # executive with a changed one-time engager or linked post (a post's vote can change without any edge)
+    # executive with a changed engager (a one-time engager's post, a node's count) or a post whose linked engagers
+    # were chosen again (a post's vote can change without any edge)
     inc.scratch(con, "_sph_x", "select distinct exec_id from _sph_delta union select distinct exec_id from _sph_flipped")
     inc.scratch(con, "_sph_m", "select exec_id from _sph_x union select exec_id from _sph_p "
-                               "union select exec_id from _sph_posts")
+                               "union select exec_id from _sph_relink")
     inc.stats["sphere_graphs_changed"] = count(con, "_sph_x")
     inc.stats["sphere_members_execs_recomputed"] = count(con, "_sph_m")
     con.register("_sph_raw", _communities_table(
