@@ -120,7 +120,8 @@ def register_path(user: User | None, exec_id: str) -> Path | None:
     cfg = config()
     if cfg is None:
         source = data.ties_register_source(user, exec_id)
-        return Path(source) if source else None
+        # relative to the data dir where the register lies in it (pipeline/seeds.py); an absolute path stays one
+        return data.data_dir() / source if source else None
     return people.register_path(cfg, exec_id, data.data_dir())
 
 

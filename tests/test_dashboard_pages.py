@@ -356,6 +356,19 @@ def test_ties_register_edits_are_saved_for_the_next_build(env: Path) -> None:
     assert any("Saved" in s.value for s in at.success)
 
 
+def test_without_a_config_the_register_is_the_one_the_build_read(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warehouse names a register in the data dir relative to it (pipeline/seeds.py): found in this data dir."""
+    expected = store.register_path(ADA, "ada")  # from the config
+    con = duckdb.connect(str(env / "warehouse.duckdb"), read_only=True)
+    try:
+        (source,) = con.execute("select distinct source from cfg_ties where exec_id = 'ada'").fetchone()
+    finally:
+        con.close()
+    assert not Path(source).is_absolute() and expected.is_file()
+    monkeypatch.setattr(store, "config", lambda: None)
+    assert store.register_path(ADA, "ada").resolve() == expected.resolve()
+
+
 def test_text_from_the_internet_renders_harmlessly(env: Path) -> None:
     overview = app(ADA, {"exec": "ada"}, "views/overview.py")
     for element in [*overview.markdown, *overview.caption, *overview.info]:

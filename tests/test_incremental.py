@@ -276,6 +276,29 @@ def test_the_update_path_meets_identity_and_tie_changes(demo):
     assert differences(result.path, reference) == []
 
 
+def test_a_data_dir_moved_elsewhere_is_updated_not_rebuilt(demo, tmp_path):
+    """The ties registers kept in the data dir are named relative to it in the seeds (the fingerprint): a data dir
+    copied or moved elsewhere is up to date there, and its next new data is an update, not a full build."""
+    data_dir, config, reference = demo
+    newest = _segments(data_dir)[-1]
+    aside = _held_back(data_dir, [newest])
+    moved = tmp_path / "moved"
+    try:
+        build_warehouse(config, data_dir, full=True)
+        shutil.copytree(data_dir, moved)
+    finally:
+        _put_back(data_dir, aside)
+    build_warehouse(config, data_dir)  # (the shared data dir left whole and built, as the other tests find it)
+    moved_config = load_config(moved / config.path.relative_to(data_dir))
+    assert moved_config.executives[0].ties.is_relative_to(moved)
+    there = build_warehouse(moved_config, moved)
+    assert there.full_because is None and there.up_to_date
+    shutil.copy2(newest, moved / newest.relative_to(data_dir))
+    updated = build_warehouse(moved_config, moved)
+    assert updated.full_because is None and not updated.up_to_date
+    assert differences(updated.path, reference) == []
+
+
 def test_a_changed_config_or_a_removed_segment_gives_a_full_build(demo, tmp_path):
     data_dir, config, reference = demo
     build_warehouse(config, data_dir)
