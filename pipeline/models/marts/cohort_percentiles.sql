@@ -12,13 +12,20 @@ with cohort_week as (
 members as (
     select c.mentor_id, c.exec_id, cw.as_of from int_cohorts as c join cohort_week as cw using (mentor_id)
 ),
-reach as (
-    select m.mentor_id, m.exec_id,
-        count(distinct pw.person_id) as engagers,
-        count(distinct pw.person_id) filter (where pw.ring = 'digital_only') as digital_only,
-        count(distinct pw.person_id) filter (where pw.ring = 'digital_only' and pw.first_week < pw.week) as returning_digital
-    from members as m
-    join int_person_weeks as pw on pw.exec_id = m.exec_id and pw.week <= m.as_of and pw.week > m.as_of - 91
+reach as (  -- each person once, then counted: one aggregate over the weeks' rows, not three distinct counts
+    select mentor_id, exec_id,
+        count(*) as engagers,
+        count(*) filter (where digital) as digital_only,
+        count(*) filter (where returning_digital) as returning_digital
+    from (
+        select m.mentor_id, m.exec_id, pw.person_id,
+            bool_or(pw.ring = 'digital_only') as digital,
+            bool_or(pw.ring = 'digital_only' and pw.first_week < pw.week) as returning_digital
+        from members as m
+        join int_person_weeks as pw on pw.exec_id = m.exec_id and pw.week <= m.as_of and pw.week > m.as_of - 91
+        where pw.person_id is not null
+        group by m.mentor_id, m.exec_id, pw.person_id
+    )
     group by all
 ),
 posts as (

@@ -8,13 +8,16 @@ with observed as (
     from int_post_topics as t
     group by all
 ),
-reach as (
-    select t.exec_id, t.topic_key,
-        count(distinct e.person_id) as engagers,
-        count(distinct e.person_id) filter (where e.ring = 'digital_only') as digital_only_engagers
-    from int_post_topics as t
-    join int_engagements as e using (exec_id, platform, post_id)
-    anti join int_exec_people as x on x.exec_id = e.exec_id and x.person_id = e.person_id
+reach as (  -- each person once, then counted: one aggregate over the engagements, not two distinct counts
+    select exec_id, topic_key, count(*) as engagers, count(*) filter (where digital) as digital_only_engagers
+    from (
+        select t.exec_id, t.topic_key, e.person_id, bool_or(e.ring = 'digital_only') as digital
+        from int_post_topics as t
+        join int_engagements as e using (exec_id, platform, post_id)
+        anti join int_exec_people as x on x.exec_id = e.exec_id and x.person_id = e.person_id
+        where e.person_id is not null
+        group by t.exec_id, t.topic_key, e.person_id
+    )
     group by all
 )
 select
