@@ -104,7 +104,8 @@ def record_state(con: duckdb.DuckDBPyConnection, fp: str, keys: list[str]) -> No
     con.execute(f"create or replace table {STATE} as select ? as fingerprint", [fp])
     con.execute(f"create or replace table {SEGMENTS} (segment_key varchar)")
     if keys:
-        con.executemany(f"insert into {SEGMENTS} values (?)", [[k] for k in keys])
+        # one statement with a list, not a statement per key: 736 keys (two years of daily runs) took 0.30 s so
+        con.execute(f"insert into {SEGMENTS} select unnest(?::varchar[])", [list(keys)])
 
 
 @dataclass
