@@ -25,7 +25,7 @@ levels as (
 ),
 below as (  -- how many nodes sit under each node: one row per (node, ancestor) pair
     select exec_id, platform, root_post_id, anc as node_id, count(*) as below
-    from (select exec_id, platform, root_post_id, unnest(list_slice(path, 2, array_length(path) - 1)) as anc from t where depth > 1)
+    from (select exec_id, platform, root_post_id, unnest(ancestors) as anc from t where depth > 1)
     group by all
 ),
 wiener as (
