@@ -33,16 +33,13 @@ both_sources as (
     union all
     select *, 2 as pref from from_posts
 )
--- what the preferred source says, taken in one aggregate (four arg_min of strings held four copies: at 10M
--- engagements the model took 2.8-3.5 s against 2.5-2.6 s)
-select exec_id, platform, node_id, f.parent_id, f.engaged_post_id, f.person_id, f.kind, engaged_at
-from (
-    select
-        exec_id, platform, node_id,
-        arg_min({'parent_id': parent_id, 'engaged_post_id': engaged_post_id, 'person_id': person_id, 'kind': kind},
-                pref) as f,
-        min(engaged_at) as engaged_at
-    from both_sources
-    where node_id is not null and parent_id is not null and node_id <> parent_id
-    group by exec_id, platform, node_id
-)
+select
+    exec_id, platform, node_id,
+    arg_min(parent_id, pref) as parent_id,
+    arg_min(engaged_post_id, pref) as engaged_post_id,
+    arg_min(person_id, pref) as person_id,
+    arg_min(kind, pref) as kind,
+    min(engaged_at) as engaged_at
+from both_sources
+where node_id is not null and parent_id is not null and node_id <> parent_id
+group by exec_id, platform, node_id
