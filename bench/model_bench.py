@@ -36,6 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 INFLUENCE = str(Path(PY).parent / "influence")
 
+sys.path.insert(0, str(ROOT))
+from pipeline.build import copy_file  # noqa: E402  (a reflink where the file system makes one, as an update copies)
+
 QUERIES = {
     "weekly_reach": "select week, ring, engagers, new_engagers, returning_engagers from weekly_reach where exec_id = ? order by week, ring",
     "ladder": "select week, step, reason, engagers, digital_share from ladder where exec_id = ? order by week",
@@ -179,7 +182,7 @@ def main() -> None:
             break
         before = spheres_through()
         subprocess.run([PY, str(ROOT / "bench" / "gen_programme.py"), str(d), "--add-day"], check=True, capture_output=True)
-        shutil.copyfile(warehouse, kept)  # (a new week comes once in seven days: its update is run again from here)
+        copy_file(warehouse, kept)  # (a new week comes once in seven days: its update is run again from here)
         run = model(d)
         if spheres_through() == before:
             same_week.append(run)
@@ -188,7 +191,7 @@ def main() -> None:
         for _ in range(a.runs - 1):
             # the same update again, the last warehouse put back (the day's segment is parsed by then: its load is
             # the cached one's)
-            shutil.copyfile(kept, warehouse)
+            copy_file(kept, warehouse)
             new_week.append(model(d))
     kept.unlink(missing_ok=True)
     if same_week:

@@ -29,6 +29,7 @@ from influence.config import Config, load_config
 from influence.demo import load_demo
 from pipeline.build import BuildResult, build_warehouse
 from pipeline.load import load_observations
+from pipeline.seeds import write_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP = {"build_info", "_build_state", "_build_segments"}
@@ -297,6 +298,25 @@ def test_a_data_dir_moved_elsewhere_is_updated_not_rebuilt(demo, tmp_path):
     updated = build_warehouse(moved_config, moved)
     assert updated.full_because is None and not updated.up_to_date
     assert differences(updated.path, reference) == []
+
+
+def test_registers_are_named_relative_to_the_data_dir_they_lie_in_else_as_the_config_names_them(demo, tmp_path):
+    data_dir, config, _ = demo
+    named = {e.id: e.ties for e in config.executives if e.ties is not None}
+    assert named and all(p.is_relative_to(data_dir) for p in named.values())
+
+    def sources(seed_dir: Path) -> dict[str, str]:
+        con = duckdb.connect(":memory:")
+        try:
+            write_seeds(con, config, seed_dir)
+            return dict(con.execute("select distinct exec_id, source from cfg_ties").fetchall())
+        finally:
+            con.close()
+
+    inside = sources(data_dir)
+    assert inside == {x: p.relative_to(data_dir).as_posix() for x, p in named.items() if x in inside} and inside
+    outside = sources(tmp_path / "another-data-dir")  # the same registers, outside this data dir: as named
+    assert outside == {x: str(p) for x, p in named.items() if x in outside} and outside.keys() == inside.keys()
 
 
 def test_a_changed_config_or_a_removed_segment_gives_a_full_build(demo, tmp_path):

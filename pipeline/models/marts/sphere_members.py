@@ -279,11 +279,11 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
             union all select exec_id, person_id, true from _inc_new__sphere_people)
         group by all having count(*) = 1""")
     # The linked engagers of the posts those engagements or people touch, as LINKED_SQL chooses them (the first
-    # FANOUT_CAP of the post's engagers who are nodes). A post that may have lost such an engager (an engagement taken out or changed, or an engager who
-    # stopped being a node) has them chosen again from all its engagers who are nodes. A post that only gained some
-    # (new engagements by nodes, every engagement of a person who became a node: on a new week's first day nearly
-    # all) has them chosen from its linked engagers and the gained ones: the first FANOUT_CAP of a set that grew
-    # are among the first FANOUT_CAP of the set before and the engagers it gained. (A post that came in with a new
+    # FANOUT_CAP of the post's engagers who are nodes). A post that may have lost such an engager (an engagement
+    # taken out or changed, or an engager who stopped being a node) has them chosen again from all its engagers who
+    # are nodes. A post that only gained some (new engagements by nodes, every engagement of a person who became a
+    # node: on a new week's first day nearly all) has them chosen from its linked engagers and the gained ones: the
+    # first FANOUT_CAP of a set that grew are among the first FANOUT_CAP of the set before and the engagers it gained. (A post that came in with a new
     # node can have 100k engagers: on a new week's first day at 10M engagements collected daily, the linked engagers
     # of 2,329 posts took 2.7-3.3 s chosen among all their engagers, 1.4-1.5 s among those who are nodes, 0.14 s
     # this way.)
