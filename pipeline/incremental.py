@@ -492,7 +492,7 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
         left join _prev_int_people as p using (platform, account_id)
         where n.person_id <> coalesce(p.person_id, account_person_id(n.platform, n.account_id))
     """)
-    tie_changes = symmetric_difference("int_ties", "_prev_int_ties", "exec_id, person_id")
+    tie_changes = symmetric_difference("int_ties", "_prev_int_ties", "exec_id, person_key")
     inc.scratch(con, "_inc_tie_pairs", f"select distinct * from ({tie_changes})")
     keys = "select exec_id, platform, engagement_key from _inc_new_eng"
     inc.stats["repersoned_accounts"] = count(con, "_inc_repersoned")
@@ -502,7 +502,7 @@ def update_int_engagements(con: duckdb.DuckDBPyConnection, inc: Increment) -> bo
             semi join _inc_repersoned as r on r.platform = e.account_platform and r.account_id = e.account_id"""
     if inc.stats["tie_pairs"]:
         keys += """ union select e.exec_id, e.platform, e.engagement_key from int_engagements as e
-            semi join _inc_tie_pairs using (exec_id, person_id)"""
+            semi join _inc_tie_pairs using (exec_id, person_key)"""
     inc.scratch(con, "_inc_eng_keys", keys)
     with inc.transaction(con):  # (the row ids of _inc_old_eng are used by replace_rows' delete)
         _merge_engagements(con, inc)
@@ -565,10 +565,10 @@ def update_int_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
     lie, so only the latest weeks' rows go at the end and the order holds."""
     if "int_engagements" not in inc.updated:
         return False
-    inc.scratch(con, "_inc_eng_people", "select exec_id, person_id from _inc_old_int_engagements "
-                                        "union select exec_id, person_id from _inc_new_int_engagements")
-    recompute_partitions(con, inc, "intermediate", "int_person_weeks", ["exec_id", "person_id"], "_inc_eng_people",
-                         {"int_engagements": "exec_id, person_id"}, in_place=("int_engagements",))
+    inc.scratch(con, "_inc_eng_people", "select exec_id, person_key from _inc_old_int_engagements "
+                                        "union select exec_id, person_key from _inc_new_int_engagements")
+    recompute_partitions(con, inc, "intermediate", "int_person_weeks", ["exec_id", "person_key"], "_inc_eng_people",
+                         {"int_engagements": "exec_id, person_key"}, in_place=("int_engagements",))
     return True
 
 

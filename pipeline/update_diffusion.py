@@ -99,8 +99,8 @@ def update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) ->
         from _inc_old_int_diffusion_edges as o
         full join _inc_new_int_diffusion_edges as n using (exec_id, platform, node_id)
         where o.node_id is null or n.node_id is null
-            or (o.parent_id, o.engaged_post_id, o.person_id, o.kind)
-                is distinct from (n.parent_id, n.engaged_post_id, n.person_id, n.kind)
+            or (o.parent_id, o.engaged_post_id, o.person_key, o.kind)
+                is distinct from (n.parent_id, n.engaged_post_id, n.person_key, n.kind)
     """)
     # nodes whose row in the tree's graph may differ: changed edges; their parents, old and new (a placeholder
     # hangs there: it may appear, go or move); own posts changed (a root, a placeholder no longer, or one again),
@@ -194,7 +194,7 @@ def update_chains(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
         select exec_id, platform, root_post_id from _inc_old_int_diffusion_tree
         union select exec_id, platform, root_post_id from _inc_new_int_diffusion_tree
         union select t.exec_id, t.platform, t.root_post_id from int_diffusion_tree as t
-            semi join ({symmetric_difference("int_exec_people", "_prev_int_exec_people")}) using (exec_id, person_id)
+            semi join ({symmetric_difference("int_exec_people", "_prev_int_exec_people")}) using (exec_id, person_key)
     """)
     recompute_partitions(con, inc, "marts", "chains", ROOT, "_inc_chain_roots",
                          {"int_diffusion_tree": "exec_id, platform, root_post_id"})

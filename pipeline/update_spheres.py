@@ -78,8 +78,9 @@ def update_int_sphere_features(con: duckdb.DuckDBPyConnection, inc: Increment) -
 def update_int_sphere_cohorts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     if not {"sphere_members", "int_person_weeks"} <= inc.updated:
         return False
-    # each person's first week with the executive is one row of int_person_weeks (int_sphere_cohorts.sql)
-    first = "select exec_id, person_id, ring, first_week{d} from {t} where week = first_week"
+    # each person's first week with the executive is one row of int_person_weeks (int_sphere_cohorts.sql), keyed by
+    # person_key: named by the id here, as the members are
+    first = "select exec_id, person_id_of(person_key) as person_id, ring, first_week{d} from {t} where week = first_week"
     _by_delta(con, inc, "int_sphere_cohorts", "exec_id, sphere_id, ring, first_week", "people",
               first.format(d="", t="int_person_weeks"),
               f"{first.format(d=', -1 as d', t='_inc_old_int_person_weeks')} "

@@ -323,16 +323,16 @@ def _topics_by_delta(con: duckdb.DuckDBPyConnection, inc: Increment) -> str:
     """SQL for the rows of the topics in ``_inc_tp_delta``: each stored row grown by its new posts and new people."""
     # the new engagements' (executive, topic, person), and which of those people had engaged with the topic
     inc.scratch(con, "_inc_tp_new", """
-        select distinct n.exec_id, t.topic_key, n.person_id, n.ring
+        select distinct n.exec_id, t.topic_key, n.person_key, n.ring
         from _inc_new_int_engagements as n
         join int_post_topics as t using (exec_id, platform, post_id)
         semi join _inc_tp_delta using (exec_id, topic_key)
-        anti join int_exec_people as x using (exec_id, person_id)
+        anti join int_exec_people as x using (exec_id, person_key)
     """)
     inc.scratch(con, "_inc_tp_had", """
-        select distinct e.exec_id, t.topic_key, e.person_id
+        select distinct e.exec_id, t.topic_key, e.person_key
         from int_engagements as e
-        semi join (select distinct exec_id, person_id from _inc_tp_new) using (exec_id, person_id)
+        semi join (select distinct exec_id, person_key from _inc_tp_new) using (exec_id, person_key)
         anti join _inc_new_int_engagements using (exec_id, platform, engagement_key)
         join int_post_topics as t using (exec_id, platform, post_id)
         semi join _inc_tp_delta using (exec_id, topic_key)
@@ -350,7 +350,7 @@ def _topics_by_delta(con: duckdb.DuckDBPyConnection, inc: Increment) -> str:
         left join (
             select exec_id, topic_key, count(*) as people,
                 count(*) filter (where ring = 'digital_only') as digital_only
-            from _inc_tp_new anti join _inc_tp_had using (exec_id, topic_key, person_id)
+            from _inc_tp_new anti join _inc_tp_had using (exec_id, topic_key, person_key)
             group by all
         ) as d using (exec_id, topic_key)
     """
@@ -377,7 +377,8 @@ def update_connector_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
         union select w.exec_id, w.week from int_exec_weeks as w
             join ({interactions}) as i on i.exec_id = w.exec_id
                 and i.day < w.week + 7 and i.day >= w.week + 7 - 7 * {n_weeks}
-        union select distinct exec_id, week from int_person_weeks semi join {members} using (exec_id, person_id)
+        union select distinct pw.exec_id, pw.week from int_person_weeks as pw
+            semi join {members} as m on m.exec_id = pw.exec_id and person_key(m.person_id) = pw.person_key
     """)
     for table in ("int_exec_weeks", "int_person_weeks"):
         inc.scratch(con, f"_inc_cw_{table}", f"select * from {table} semi join _inc_cw_dirty using (exec_id, week)")

@@ -210,10 +210,10 @@ def _update_counting_leiden(demo, segment: Path, monkeypatch) -> tuple:
         changed = {x for (x,) in con.execute("""
             select exec_id from ((select * from a._sphere_edges except all select * from b._sphere_edges)
                 union all (select * from b._sphere_edges except all select * from a._sphere_edges))
-            union select exec_id from ((select exec_id, person_id from a._sphere_people
-                    except select exec_id, person_id from b._sphere_people)
-                union all (select exec_id, person_id from b._sphere_people
-                    except select exec_id, person_id from a._sphere_people))""").fetchall()}
+            union select exec_id from ((select exec_id, person_key from a._sphere_people
+                    except select exec_id, person_key from b._sphere_people)
+                union all (select exec_id, person_key from b._sphere_people
+                    except select exec_id, person_key from a._sphere_people))""").fetchall()}
         with_graph = {x for (x,) in con.execute("select distinct exec_id from b._sphere_people").fetchall()}
     finally:
         con.close()
@@ -353,7 +353,7 @@ def test_a_changed_config_or_a_removed_segment_gives_a_full_build(demo, tmp_path
 
 def _tree_case(con, edges: list[tuple], own: list[tuple]) -> None:
     con.execute("create or replace table int_diffusion_edges (exec_id varchar, platform varchar, node_id varchar, "
-                "parent_id varchar, engaged_post_id varchar, person_id varchar, kind varchar, engaged_at timestamp)")
+                "parent_id varchar, engaged_post_id varchar, person_key bigint, kind varchar, engaged_at timestamp)")
     con.executemany("insert into int_diffusion_edges values ('e', 'x', ?, ?, ?, ?, ?, timestamp '2025-01-01')", edges)
     con.execute("create or replace table int_own_posts (exec_id varchar, platform varchar, post_id varchar, "
                 "kind varchar)")
@@ -369,11 +369,12 @@ def test_the_tree_update_meets_placeholders_and_roots_that_come_and_go():
     from pipeline.incremental import Increment, _model_sql, replace_rows
     from pipeline.update_diffusion import NODE, update_chains, update_int_diffusion_tree
 
-    old_edges = [("n1", "X", "r1", "p1", "reply"), ("n2", "n1", "r1", "p2", "reply"), ("n3", "r2", "r2", "p3", "quote"),
-                 ("n4", "R4", "r1", "p4", "reply"), ("n5", "n4", "r1", "p5", "reply"), ("n6", "r3", "r3", "p6", "repost"),
-                 ("m1", "r6", "r6", "q1", "reply")]
-    new_edges = [("X", "r2", "r2", "p7", "reply"), ("n7", "Y", "r1", "p8", "reply"), ("r3", "r1", "r1", None, "reply"),
-                 ("m2", "Z", "m1", "q2", "quote"), *old_edges]
+    # (person keys: 1-9 the p's, 11-12 the q's)
+    old_edges = [("n1", "X", "r1", 1, "reply"), ("n2", "n1", "r1", 2, "reply"), ("n3", "r2", "r2", 3, "quote"),
+                 ("n4", "R4", "r1", 4, "reply"), ("n5", "n4", "r1", 5, "reply"), ("n6", "r3", "r3", 6, "repost"),
+                 ("m1", "r6", "r6", 11, "reply")]
+    new_edges = [("X", "r2", "r2", 7, "reply"), ("n7", "Y", "r1", 8, "reply"), ("r3", "r1", "r1", None, "reply"),
+                 ("m2", "Z", "m1", 12, "quote"), *old_edges]
     old_own = [("r1", "post"), ("r2", "post"), ("r3", "post"), ("r5", "repost"), ("r6", "post")]
     new_own = [*old_own, ("R4", "post")]
     model = _model_sql("intermediate", "int_diffusion_tree")
@@ -402,11 +403,11 @@ def test_the_tree_update_meets_placeholders_and_roots_that_come_and_go():
         assert inc.stats["diffusion_trees_updated"] >= 3
 
         # chains, and a person who becomes the executive's
-        con.execute("create table int_exec_people as select 'e' as exec_id, 'p9' as person_id")
+        con.execute("create table int_exec_people as select 'e' as exec_id, 'p9' as person_id, 9 as person_key")
         chains = _model_sql("marts", "chains")
         con.execute(f"create table chains as {chains}")
         con.execute("create table _prev_int_exec_people as select * from int_exec_people")
-        con.execute("insert into int_exec_people values ('e', 'p5')")
+        con.execute("insert into int_exec_people values ('e', 'p5', 5)")
         assert update_chains(con, inc)
         assert con.execute("select * from chains order by all").fetchall() == \
             con.execute(f"select * from ({chains}) order by all").fetchall()
@@ -464,11 +465,11 @@ def test_a_new_interaction_of_the_executive_recomputes_the_connector_weeks_its_w
         # nor in the week before it, and not the executive's first week
         found = con.execute("""
             select x.exec_id, a.account_id, w.week from int_person_weeks as w
-            join int_people as a on a.person_id = w.person_id and a.platform = 'mastodon'
+            join int_people as a on a.person_key = w.person_key and a.platform = 'mastodon'
             join (select exec_id, min(week) as first from int_exec_weeks group by all) as x using (exec_id)
             where w.week > x.first + 7
                 and not exists (select 1 from int_exec_interactions as i where i.exec_id = w.exec_id
-                    and i.person_id = w.person_id and cast(i."at" as date) >= w.week - 14 * 7)
+                    and i.person_key = w.person_key and cast(i."at" as date) >= w.week - 14 * 7)
             order by all""").fetchall()
         before = dict(((e, w), r) for e, w, r in con.execute(
             "select exec_id, week, reciprocity from connector_weekly").fetchall())
@@ -691,25 +692,25 @@ def test_an_executive_span_recounted_when_activity_leaves_either_end(tmp_path):
     con.execute("create table int_own_posts as select * from (values "
                 "('a', timestamptz '2025-03-04 10:00+00'), ('b', timestamptz '2025-03-20 10:00+00'), "
                 "('c', timestamptz '2025-03-04 10:00+00')) as t(exec_id, created_at)")
-    weeks = {  # (exec_id, person_id) -> the Monday of a week they engaged
-        ("a", "p1"): "2025-03-10", ("a", "p9"): "2025-03-31",  # a: p9 alone in a's last week
-        ("b", "p2"): "2025-03-03", ("b", "p3"): "2025-03-24",  # b: p2 alone in b's first week
-        ("c", "p4"): "2025-03-10",
+    weeks = {  # (exec_id, person_key) -> the Monday of a week they engaged
+        ("a", 1): "2025-03-10", ("a", 9): "2025-03-31",  # a: 9 alone in a's last week
+        ("b", 2): "2025-03-03", ("b", 3): "2025-03-24",  # b: 2 alone in b's first week
+        ("c", 4): "2025-03-10",
     }
-    con.execute("create table int_person_weeks (exec_id varchar, person_id varchar, ring varchar, week date, "
+    con.execute("create table int_person_weeks (exec_id varchar, person_key bigint, ring varchar, week date, "
                 "first_week date)")
     for (x, p), w in weeks.items():
         con.execute("insert into int_person_weeks values (?, ?, 'digital_only', ?, ?)", [x, p, w, w])
     model = next(m for m in discover() if m.name == "int_exec_weeks").sql
     con.execute(f"create table int_exec_weeks as {model}")
-    # the update: a's p9 re-dated two weeks earlier, b's p2 gone (their account erased), c engaged two weeks later
-    old = [("a", "p9", "2025-03-31"), ("b", "p2", "2025-03-03")]
-    new = [("a", "p9", "2025-03-17"), ("c", "p5", "2025-03-24")]
+    # the update: a's 9 re-dated two weeks earlier, b's 2 gone (their account erased), c engaged two weeks later
+    old = [("a", 9, "2025-03-31"), ("b", 2, "2025-03-03")]
+    new = [("a", 9, "2025-03-17"), ("c", 5, "2025-03-24")]
     for name, rows in (("_inc_old_int_person_weeks", old), ("_inc_new_int_person_weeks", new)):
         con.execute(f"create table {name} as select * from int_person_weeks limit 0")
         for x, p, w in rows:
             con.execute(f"insert into {name} values (?, ?, 'digital_only', ?, ?)", [x, p, w, w])
-    con.execute("delete from int_person_weeks where (exec_id, person_id) in (('a', 'p9'), ('b', 'p2'))")
+    con.execute("delete from int_person_weeks where (exec_id, person_key) in (('a', 9), ('b', 2))")
     con.execute("insert into int_person_weeks select * from _inc_new_int_person_weeks")
     for name in ("_inc_old_int_own_posts", "_inc_new_int_own_posts"):
         con.execute(f"create table {name} as select * from int_own_posts limit 0")
@@ -771,17 +772,17 @@ def test_a_day_of_new_engagements_adds_only_new_people_to_a_topic(tmp_path):
             join int_engagements as e on e.exec_id = t1.exec_id and e.platform = 'bluesky' and e.post_id = t1.post_id
             -- a tie with a Bluesky account who liked the executive's posts, but none on the topic
             join int_ties as tie on tie.exec_id = t2.exec_id and tie.ring <> 'digital_only'
-            join int_people as a on a.person_id = tie.person_id and a.platform = 'bluesky'
+            join int_people as a on a.person_key = tie.person_key and a.platform = 'bluesky'
             where t2.platform = 'bluesky' and e.kind = 'like'
                 and not exists (select 1 from int_engagements as f where f.exec_id = t2.exec_id
-                                and f.post_id = t2.post_id and f.person_id = e.person_id)
+                                and f.post_id = t2.post_id and f.person_key = e.person_key)
                 and not exists (select 1 from int_exec_people as x where x.exec_id = e.exec_id
-                                and x.person_id = e.person_id)
+                                and x.person_key = e.person_key)
                 and exists (select 1 from int_engagements as g where g.exec_id = tie.exec_id
-                            and g.person_id = tie.person_id and g.kind = 'like' and g.platform = 'bluesky')
+                            and g.person_key = tie.person_key and g.kind = 'like' and g.platform = 'bluesky')
                 and not exists (select 1 from int_engagements as g
                                 join int_post_topics as p using (exec_id, platform, post_id)
-                                where g.exec_id = tie.exec_id and g.person_id = tie.person_id
+                                where g.exec_id = tie.exec_id and g.person_key = tie.person_key
                                     and p.topic_key = t2.topic_key)
             order by all limit 1""").fetchone()
         before = con.execute("select engagers, digital_only_engagers from topics where exec_id = ? and topic_key = ?",

@@ -335,22 +335,22 @@ def test_the_numbered_graph_gives_the_communities_of_the_graph_by_ids():
     con = duckdb.connect(":memory:")
     people, edges = [], {}
     for exec_id in ("e1", "e2"):
-        ids = [f"p{rng.getrandbits(40):010x}" for _ in range(600)]
+        ids = [rng.getrandbits(60) for _ in range(600)]  # person keys (pipeline/seeds.py PERSON_KEY)
         people += [(exec_id, p) for p in ids]
         for _ in range(4000):
             u, v = sorted(rng.sample(ids, 2))
             edges[(exec_id, u, v)] = rng.randint(1, 5)
-    con.execute("create table nodes (exec_id varchar, person_id varchar)")
+    con.execute("create table nodes (exec_id varchar, person_key bigint)")
     con.executemany("insert into nodes values (?, ?)", people)
-    con.execute("create table edges (exec_id varchar, u varchar, v varchar, w bigint)")
+    con.execute("create table edges (exec_id varchar, u bigint, v bigint, w bigint)")
     con.executemany("insert into edges values (?, ?, ?, ?)", [(*k, w) for k, w in edges.items()])
     table = sm._communities_table(con, "select * from nodes", "select * from edges")
-    got = {(r["exec_id"], r["person_id"]): r["community"] for r in table.to_pylist()}
+    got = {(r["exec_id"], r["person_key"]): r["community"] for r in table.to_pylist()}
     assert len(got) == len(people)
     for exec_id in ("e1", "e2"):
-        ids = np.array(sorted(p for e, p in people if e == exec_id), dtype=object)
+        ids = np.array(sorted(p for e, p in people if e == exec_id), dtype="int64")
         by_ids = sorted((u, v, w) for (e, u, v), w in edges.items() if e == exec_id)
-        u, v, w = (np.array(col, dtype=object) for col in zip(*by_ids, strict=True))
+        u, v, w = (np.array(col, dtype="int64") for col in zip(*by_ids, strict=True))
         membership = sm.communities(exec_id, ids, u, v, np.array(w, dtype=float))
         assert [got[(exec_id, p)] for p in ids] == membership.tolist()
         # the nodes numbered the other way round: another partition

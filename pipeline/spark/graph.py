@@ -36,18 +36,18 @@ def _sphere_members(spark, to_spark: Callable[[str], str]):
         spark.sql(to_spark(sql)).persist().createOrReplaceTempView(name)
     edges = spark.sql(to_spark(sm.EDGES_SQL))
     # fresh column ids on one side: both sides descend from _sph_eng, and Spark would call exec_id ambiguous
-    core = spark.table("_sph_core").selectExpr("exec_id as exec_id", "person_id as person_id")
+    core = spark.table("_sph_core").selectExpr("exec_id as exec_id", "person_key as person_key")
 
     def per_exec(people: pd.DataFrame, e: pd.DataFrame) -> pd.DataFrame:
         exec_id = people["exec_id"].iloc[0] if len(people) else e["exec_id"].iloc[0]
-        ids = np.sort(people["person_id"].to_numpy(dtype=object))
+        ids = np.sort(people["person_key"].to_numpy(dtype="int64"))
         e = e.sort_values(["u", "v"], kind="stable")
-        membership = sm.communities(exec_id, ids, e["u"].to_numpy(dtype=object), e["v"].to_numpy(dtype=object),
+        membership = sm.communities(exec_id, ids, e["u"].to_numpy(dtype="int64"), e["v"].to_numpy(dtype="int64"),
                                     e["w"].to_numpy(dtype=float))
-        return pd.DataFrame({"exec_id": exec_id, "person_id": ids, "community": membership.astype("int64")})
+        return pd.DataFrame({"exec_id": exec_id, "person_key": ids, "community": membership.astype("int64")})
 
     members = (core.groupBy("exec_id").cogroup(edges.groupBy("exec_id"))
-               .applyInPandas(per_exec, "exec_id string, person_id string, community bigint"))
+               .applyInPandas(per_exec, "exec_id string, person_key bigint, community bigint"))
     members.persist().createOrReplaceTempView("_sph_core_members")
     return spark.sql(to_spark(sm.MEMBERS_SQL))
 

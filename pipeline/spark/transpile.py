@@ -5,7 +5,9 @@ There is one copy of every model (``pipeline/models``); nothing here knows a mod
 
 - ``norm_id(x)``, ``is_suppressed(x)``, ``account_person_id(platform, account_id)`` and ``iso_week(t)``, the DuckDB
   macros of ``pipeline/seeds.py`` (bodies taken from there): expanded inline (``iso_week`` as
-  ``cast(date_trunc('week', t) as date)``, which it computes faster in DuckDB).
+  ``cast(date_trunc('week', t) as date)``, which it computes faster in DuckDB). The person keys' macros
+  (``person_key``, ``account_person_key``, ``person_id_of``) read hex with ``conv`` and write it with ``hex``, which
+  DuckDB has not, or not as fast: their Spark bodies are written here (``_SPARK_MACROS``).
   ``is_suppressed`` compares ``sha2(norm_id(x), 256)`` with the suppression list, which is short (people erased on
   request) and known when the build starts, so it is inlined as a literal list; an empty list makes it ``false``,
   which Spark then folds away (DuckDB's macro short-circuits the same way).
@@ -38,6 +40,16 @@ from pipeline.seeds import ACCOUNT_PERSON_ID, NORM_ID
 _POSIX = {f"[:{c}:]": f"\\p{{{c.capitalize()}}}" for c in ("alpha", "alnum", "digit", "lower", "upper", "punct")}
 _POSIX["[:space:]"] = "\\s"
 _JSON_TYPES = {"VARCHAR": "string", "BIGINT": "bigint", "INTEGER": "int", "DOUBLE": "double", "BOOLEAN": "boolean"}
+
+
+# the person keys' macros (pipeline/seeds.py) in Spark SQL: the same values, by Spark's functions
+_SPARK_MACROS = {
+    "person_key": (("person_id",),
+                   "case when left(person_id, 1) = 'p' then cast(conv(substr(person_id, 2), 16, 10) as bigint) end"),
+    "account_person_key": (("platform", "account_id"),
+                           "cast(conv(substr(md5(platform || ':' || account_id), 1, 15), 16, 10) as bigint)"),
+    "person_id_of": (("person_key",), "concat('p', lpad(lower(hex(person_key)), 15, '0'))"),
+}
 
 
 def _json_structure_to_ddl(structure: str) -> str | None:
@@ -83,6 +95,8 @@ class Transpiler:
         self.suppressed = sorted(set(suppressed_hashes))
         self._norm = sqlglot.parse_one(NORM_ID, read="duckdb")
         self._account_person = sqlglot.parse_one(ACCOUNT_PERSON_ID, read="duckdb")
+        self._spark_macros = {name: (params, sqlglot.parse_one(body, read="spark"))
+                              for name, (params, body) in _SPARK_MACROS.items()}
 
     # -- the macros ------------------------------------------------------------------------------------------
     @staticmethod
@@ -116,6 +130,9 @@ class Transpiler:
             if name == "account_person_id" and len(node.expressions) == 2:
                 platform, account_id = node.expressions
                 return self._expand(self._account_person, platform=platform, account_id=account_id)
+            if name in self._spark_macros and len(node.expressions) == len(self._spark_macros[name][0]):
+                params, body = self._spark_macros[name]
+                return self._expand(body, **dict(zip(params, node.expressions, strict=True)))
             if name == "iso_week" and len(node.expressions) == 1:
                 # the Monday of the ISO week, a date (the session's time zone is UTC, as a DuckDB build's)
                 return exp.Cast(this=exp.TimestampTrunc(this=node.expressions[0].copy(), unit=exp.var("WEEK")),

@@ -13,7 +13,7 @@ with from_engagements as (
              then substr(engagement_key, length(kind) + 2) else engagement_key end as node_id,
         coalesce(via_post_id, post_id) as parent_id,
         post_id as engaged_post_id,
-        person_id, kind, engaged_at
+        person_key, kind, engaged_at
     from int_engagements
     where kind in ('repost', 'quote', 'reply', 'comment')
 ),
@@ -22,7 +22,7 @@ from_posts as (
         s.exec_id, s.platform, s.post_id as node_id,
         case when s.kind = 'quote' then s.quoted_post_id else s.reply_to_post_id end as parent_id,
         coalesce(s.root_post_id, s.quoted_post_id, s.reply_to_post_id) as engaged_post_id,
-        p.person_id, s.kind, s.created_at as engaged_at
+        p.person_key, s.kind, s.created_at as engaged_at
     from stg_posts as s
     left join int_people as p on p.platform = s.platform and p.account_id = s.author_account_id
     where s.kind in ('quote', 'reply')
@@ -37,7 +37,7 @@ select
     exec_id, platform, node_id,
     arg_min(parent_id, pref) as parent_id,
     arg_min(engaged_post_id, pref) as engaged_post_id,
-    arg_min(person_id, pref) as person_id,
+    arg_min(person_key, pref) as person_key,
     arg_min(kind, pref) as kind,
     min(engaged_at) as engaged_at
 from both_sources

@@ -13,7 +13,7 @@ own as (
 ),
 placeholders as (
     select e.exec_id, e.platform, e.parent_id as node_id, min(e.engaged_post_id) as parent_id,
-        cast(null as varchar) as person_id, 'unseen' as kind
+        cast(null as bigint) as person_key, 'unseen' as kind
     from int_diffusion_edges as e
     where e.engaged_post_id <> e.parent_id
         and not exists (select 1 from int_diffusion_edges as n
@@ -23,9 +23,9 @@ placeholders as (
     group by e.exec_id, e.platform, e.parent_id
 ),
 edges as (
-    select exec_id, platform, node_id, parent_id, person_id, kind from int_diffusion_edges
+    select exec_id, platform, node_id, parent_id, person_key, kind from int_diffusion_edges
     union all
-    select exec_id, platform, node_id, parent_id, person_id, kind from placeholders
+    select exec_id, platform, node_id, parent_id, person_key, kind from placeholders
 ),
 roots as (
     select o.exec_id, o.platform, o.post_id
@@ -36,11 +36,11 @@ roots as (
         where e.exec_id = o.exec_id and e.platform = o.platform and e.node_id = o.post_id
     )
 ),
-tree (exec_id, platform, root_post_id, node_id, person_id, kind, depth, ancestors) as (
-    select exec_id, platform, post_id, post_id, cast(null as varchar), 'root', 0, cast([] as varchar[])
+tree (exec_id, platform, root_post_id, node_id, person_key, kind, depth, ancestors) as (
+    select exec_id, platform, post_id, post_id, cast(null as bigint), 'root', 0, cast([] as varchar[])
     from roots
     union all
-    select t.exec_id, t.platform, t.root_post_id, e.node_id, e.person_id, e.kind, t.depth + 1,
+    select t.exec_id, t.platform, t.root_post_id, e.node_id, e.person_key, e.kind, t.depth + 1,
         case when t.depth = 0 then cast([] as varchar[]) else list_append(t.ancestors, t.node_id) end
     from tree as t
     join edges as e on e.exec_id = t.exec_id and e.platform = t.platform and e.parent_id = t.node_id

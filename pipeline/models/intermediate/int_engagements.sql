@@ -3,20 +3,21 @@
 -- Every engagement with the executive's posts, by person and relationship ring. The executive's own accounts
 -- (answering in their own threads) are not engagers. engaged_at is when it happened where the platform says,
 -- else when it was first seen (time_known false). No engagement is dropped for want of an account: an engager
--- never observed on their own is still a person.
+-- never observed on their own is still a person. person_key: the person's id as a number (the engagements mart
+-- shows the id).
 with e as (
     select
         e.*,
-        coalesce(p.person_id, account_person_id(e.account_platform, e.account_id)) as person_id
+        coalesce(p.person_key, account_person_key(e.account_platform, e.account_id)) as person_key
     from stg_engagements as e
     left join int_people as p on p.platform = e.account_platform and p.account_id = e.account_id
 )
 select
-    e.exec_id, e.platform, e.post_id, e.person_id, e.kind, e.engaged_at,
+    e.exec_id, e.platform, e.post_id, e.person_key, e.kind, e.engaged_at,
     coalesce(t.ring, 'digital_only') as ring,
     e.account_platform, e.account_id, e.engagement_key, e.time_known, e.first_seen, e.via_post_id, e.depth
 from e
-left join int_ties as t on t.exec_id = e.exec_id and t.person_id = e.person_id
+left join int_ties as t on t.exec_id = e.exec_id and t.person_key = e.person_key
 where not exists (
     select 1 from int_exec_accounts as x
     where x.exec_id = e.exec_id and x.platform = e.account_platform and x.account_id = e.account_id

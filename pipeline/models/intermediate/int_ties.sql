@@ -25,7 +25,7 @@ expanded as (
     from per_line
 )
 select
-    exec_id, person_id,
+    exec_id, person_id, person_key(person_id) as person_key,
     arg_min(ring, case ring when 'team' then 1 when 'organisation' then 2 else 3 end) as ring,
     min(since) as since,
     'ties register ' || any_value(source) as source,

@@ -12,9 +12,9 @@
 -- ever: the same sweep over those later weeks alone.
 with cfg as (select cast(ceil(window_days / 7.0) as integer) as n_weeks from cfg_ladder),
 active as (
-    select exec_id, person_id, ring, week from int_person_weeks
+    select exec_id, person_key, ring, week from int_person_weeks
     union all
-    select exec_id, person_id, 'returning_digital', week from int_person_weeks
+    select exec_id, person_key, 'returning_digital', week from int_person_weeks
     where ring = 'digital_only' and week > first_week
 ),
 gaps as (
@@ -23,7 +23,7 @@ gaps as (
         date_diff('day', lag(week) over w, week) as after_previous,
         date_diff('day', week, lead(week) over w) as before_next
     from active
-    window w as (partition by exec_id, person_id, ring order by week)
+    window w as (partition by exec_id, person_key, ring order by week)
 ),
 deltas as (
     -- an interval of covered windows starts at a week with no engaged week in the n_weeks - 1 before it, and

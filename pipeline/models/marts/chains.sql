@@ -6,15 +6,15 @@
 -- Wiener index over n(n-1)/2 -- about 1 for a broadcast, growing as the tree deepens. Only posts that reached
 -- at least one other person are listed.
 with t as (
-    select t.*, (x.person_id is not null) as by_exec
+    select t.*, (x.person_key is not null) as by_exec
     from int_diffusion_tree as t
-    left join int_exec_people as x on x.exec_id = t.exec_id and x.person_id = t.person_id
+    left join int_exec_people as x on x.exec_id = t.exec_id and x.person_key = t.person_key
 ),
 n as (
     select exec_id, platform, root_post_id,
         count(*) as nodes,
         max(depth) as depth,
-        count(distinct person_id) filter (where not by_exec) as people
+        count(distinct person_key) filter (where not by_exec) as people
     from t
     group by all
 ),

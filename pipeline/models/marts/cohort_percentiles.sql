@@ -18,13 +18,13 @@ reach as (  -- each person once, then counted: one aggregate over the weeks' row
         count(*) filter (where digital) as digital_only,
         count(*) filter (where returning_digital) as returning_digital
     from (
-        select m.mentor_id, m.exec_id, pw.person_id,
+        select m.mentor_id, m.exec_id, pw.person_key,
             bool_or(pw.ring = 'digital_only') as digital,
             bool_or(pw.ring = 'digital_only' and pw.first_week < pw.week) as returning_digital
         from members as m
         join int_person_weeks as pw on pw.exec_id = m.exec_id and pw.week <= m.as_of and pw.week > m.as_of - 91
-        where pw.person_id is not null
-        group by m.mentor_id, m.exec_id, pw.person_id
+        where pw.person_key is not null
+        group by m.mentor_id, m.exec_id, pw.person_key
     )
     group by all
 ),

@@ -19,21 +19,21 @@ intro as (
     group by all
 ),
 answered as (
-    select distinct pw.exec_id, pw.week, pw.person_id
+    select distinct pw.exec_id, pw.week, pw.person_key
     from int_person_weeks as pw
     join int_exec_interactions as i
-        on i.exec_id = pw.exec_id and i.person_id = pw.person_id
+        on i.exec_id = pw.exec_id and i.person_key = pw.person_key
         and cast(i."at" as date) < pw.week + 7
         and cast(i."at" as date) >= pw.week + 7 - 7 * (select n_weeks from cfg)
 ),
 back as (
     select pw.exec_id, pw.week,
         count(*) as engagers,
-        count(a.person_id) as engaged_back,
+        count(a.person_key) as engaged_back,
         count(distinct m.sphere_id) as spheres_spanned
     from int_person_weeks as pw
-    left join answered as a using (exec_id, week, person_id)
-    left join sphere_members as m using (exec_id, person_id)
+    left join answered as a using (exec_id, week, person_key)
+    left join sphere_members as m on m.exec_id = pw.exec_id and person_key(m.person_id) = pw.person_key
     group by all
 )
 select

@@ -52,27 +52,27 @@ IN_WINDOW_SQL = """
         or (select through_week from int_sphere_window) is null
 """
 ENGAGERS_SQL = f"""
-    select distinct e.exec_id, e.platform, e.post_id, e.person_id
+    select distinct e.exec_id, e.platform, e.post_id, e.person_key
     from ({IN_WINDOW_SQL}) as e
-    anti join int_exec_people as x using (exec_id, person_id)
+    anti join int_exec_people as x using (exec_id, person_key)
 """
-CORE_SQL = "select exec_id, person_id from _sph_eng group by all having count(*) >= 2"
+CORE_SQL = "select exec_id, person_key from _sph_eng group by all having count(*) >= 2"
 # md5, not hash(): the same pseudo-random choice on every engine
 LINKED_SQL = f"""
-    select exec_id, platform, post_id, person_id
+    select exec_id, platform, post_id, person_key
     from (
         select e.*, row_number() over (
-            partition by e.exec_id, e.platform, e.post_id order by md5(e.person_id), e.person_id) as rn
+            partition by e.exec_id, e.platform, e.post_id order by md5(person_id_of(e.person_key)), e.person_key) as rn
         from _sph_eng as e
-        semi join _sph_core as c using (exec_id, person_id)
+        semi join _sph_core as c using (exec_id, person_key)
     )
     where rn <= {FANOUT_CAP}
 """
 EDGES_SQL = """
-    select a.exec_id, a.person_id as u, b.person_id as v, count(*) as w
+    select a.exec_id, a.person_key as u, b.person_key as v, count(*) as w
     from _sph_linked as a
     join _sph_linked as b using (exec_id, platform, post_id)
-    where a.person_id < b.person_id
+    where a.person_key < b.person_key
     group by all
 """
 # (Spark runs the three; the DuckDB build takes the core from the per-engager post counts it keeps, the same people)
@@ -84,7 +84,7 @@ _MEMBERS_SQL = f"""
     with post_vote as (
         select l.exec_id, l.platform, l.post_id, m.community, count(*) as votes
         from _sph_linked as l
-        join _sph_core_members as m using (exec_id, person_id)
+        join _sph_core_members as m using (exec_id, person_key)
         group by l.exec_id, l.platform, l.post_id, m.community
     ),
     post_sphere as (
@@ -93,13 +93,13 @@ _MEMBERS_SQL = f"""
     ),
     single as ({{single}}),
     everyone as (
-        select exec_id, person_id, community from _sph_core_members
+        select exec_id, person_key, community from _sph_core_members
         union all
-        select exec_id, person_id, community from single
+        select exec_id, person_key, community from single
     ),
     -- sizes by one aggregate, not windows over every member (at 10M engagements 2 s instead of 4)
     kept as (
-        select exec_id, community, count(*) as size, min(person_id) as first_person
+        select exec_id, community, count(*) as size, min(person_key) as first_person
         from everyone group by all having count(*) >= {MIN_SIZE}
     ),
     numbered as (
@@ -107,21 +107,21 @@ _MEMBERS_SQL = f"""
             row_number() over (partition by exec_id order by size desc, first_person) as sphere_id
         from kept
     )
-    select k.exec_id, n.sphere_id, k.person_id
+    select k.exec_id, n.sphere_id, person_id_of(k.person_key) as person_id
     from everyone as k
     join numbered as n using (exec_id, community)
 """
 # a one-time engager engaged with one post only (perhaps more than once): among the engagers, or ...
 MEMBERS_SQL = _MEMBERS_SQL.format(single="""
-        select e.exec_id, e.person_id, min(p.community) as community
+        select e.exec_id, e.person_key, min(p.community) as community
         from _sph_eng as e
         join post_sphere as p using (exec_id, platform, post_id)
-        anti join _sph_core as c using (exec_id, person_id)
+        anti join _sph_core as c using (exec_id, person_key)
         group by all""")
 # ... the one row each has in _sph_single (_sphere_single's rows, or some executives' of them): no anti join and no
 # grouping of ~7M people (at 10M engagements the members took 3.5-3.7 s against 5.1-5.3 s, the same rows)
 MEMBERS_FROM_SINGLE_SQL = _MEMBERS_SQL.format(single="""
-        select e.exec_id, e.person_id, p.community
+        select e.exec_id, e.person_key, p.community
         from _sph_single as e
         join post_sphere as p using (exec_id, platform, post_id)""")
 
@@ -151,14 +151,14 @@ def _communities_of(args: tuple[str, int, np.ndarray, np.ndarray, np.ndarray]) -
 # arrays to send to the worker processes; at 10M engagements the graph step went from 6.6 s to 5.6 s, one run
 # each in a slow hour).
 NODES_SQL = """
-    select exec_id, person_id, (row_number() over (partition by exec_id order by person_id) - 1)::int32 as i
+    select exec_id, person_key, (row_number() over (partition by exec_id order by person_key) - 1)::int32 as i
     from ({core})
 """
 NUMBERED_EDGES_SQL = """
     select e.exec_id, a.i as ui, b.i as vi, e.w
     from ({edges}) as e
-    join _sph_nodes as a on a.exec_id = e.exec_id and a.person_id = e.u
-    join _sph_nodes as b on b.exec_id = e.exec_id and b.person_id = e.v
+    join _sph_nodes as a on a.exec_id = e.exec_id and a.person_key = e.u
+    join _sph_nodes as b on b.exec_id = e.exec_id and b.person_key = e.v
     -- the order of (u, v), by their numbers: integers sort faster than ids (2.27M edges at 10M engagements: the
     -- numbering 0.53-0.55 s against 0.83-1.0 s)
     order by e.exec_id, a.i, b.i
@@ -166,11 +166,11 @@ NUMBERED_EDGES_SQL = """
 
 
 def _communities_table(con: duckdb.DuckDBPyConnection, core: str, edges: str) -> pa.Table:
-    """Leiden communities of every executive's graph: the nodes are the rows (exec_id, person_id) of the query
-    ``core``, the edges the rows (exec_id, u, v, w) of the query ``edges``; returns (exec_id, person_id,
+    """Leiden communities of every executive's graph: the nodes are the rows (exec_id, person_key) of the query
+    ``core``, the edges the rows (exec_id, u, v, w) of the query ``edges``; returns (exec_id, person_key,
     community)."""
     con.execute(f"create or replace temp table _sph_nodes as {NODES_SQL.format(core=core)}")
-    nodes = con.sql("select exec_id, person_id from _sph_nodes order by exec_id, i").to_arrow_table()
+    nodes = con.sql("select exec_id, person_key from _sph_nodes order by exec_id, i").to_arrow_table()
     numbered = con.sql(NUMBERED_EDGES_SQL.format(edges=edges)).to_arrow_table()
     con.execute("drop table _sph_nodes")
     core_exec = nodes.column("exec_id").to_numpy(zero_copy_only=False)
@@ -198,21 +198,21 @@ def _communities_table(con: duckdb.DuckDBPyConnection, core: str, edges: str) ->
 
 
 # the nodes, with their count of distinct posts
-PEOPLE_SQL = "select exec_id, person_id, count(*) as posts from {eng} group by all having count(*) >= 2"
+PEOPLE_SQL = "select exec_id, person_key, count(*) as posts from {eng} group by all having count(*) >= 2"
 
 # What an incremental build (pipeline/incremental.py) needs to update the spheres without re-reading every
 # engagement, kept in the warehouse by every build: each node's count of distinct posts (two or more),
 # the one post of each one-time engager, each post's linked engagers, the weighted edges, the nodes' communities.
 # A full build writes them as it goes and reads its later steps from them (not from copies).
-SINGLE_SQL = """select e.exec_id, e.person_id, e.platform, e.post_id from _sph_eng as e
-                anti join _sph_core as c using (exec_id, person_id)"""
+SINGLE_SQL = """select e.exec_id, e.person_key, e.platform, e.post_id from _sph_eng as e
+                anti join _sph_core as c using (exec_id, person_key)"""
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
     con.execute(f"create or replace temp table _sph_eng as {ENGAGERS_SQL}")
     # CORE_SQL's people, kept with their count of posts (only the nodes: the one-time engagers are _sphere_single's)
     con.execute(f"create or replace table _sphere_people as {PEOPLE_SQL.format(eng='_sph_eng')}")
-    con.execute("create or replace temp view _sph_core as select exec_id, person_id from _sphere_people")
+    con.execute("create or replace temp view _sph_core as select exec_id, person_key from _sphere_people")
     con.execute(f"create or replace table _sphere_linked as {LINKED_SQL}")
     con.execute("create or replace temp view _sph_linked as select * from _sphere_linked")
     con.execute(f"create or replace table _sphere_edges as {EDGES_SQL}")
@@ -258,25 +258,25 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         inc.stats["sphere_weeks_taken_in"] = (now - was).days // 7
     changed = "_sph_changed"
     inc.scratch(con, changed, " union all ".join(
-        f"select exec_id, platform, post_id, person_id, {str(removed).lower()} as removed from ({part})"
+        f"select exec_id, platform, post_id, person_key, {str(removed).lower()} as removed from ({part})"
         for part, removed in parts))
     inc.scratch(con, "_sph_in_window", IN_WINDOW_SQL, view=True)
-    inc.scratch(con, "_sph_p", f"select distinct exec_id, person_id from {changed} "
-                               "anti join int_exec_people using (exec_id, person_id)")
+    inc.scratch(con, "_sph_p", f"select distinct exec_id, person_key from {changed} "
+                               "anti join int_exec_people using (exec_id, person_key)")
     # the engagers of those people, as ENGAGERS_SQL gives them
     inc.scratch(con, "_sph_p_eng", """
-        select distinct e.exec_id, e.platform, e.post_id, e.person_id
-        from _sph_in_window as e semi join _sph_p using (exec_id, person_id)""")
-    replace_rows(con, inc, "_sphere_people", ["exec_id", "person_id"], "_sph_p", PEOPLE_SQL.format(eng="_sph_p_eng"))
-    replace_rows(con, inc, "_sphere_single", ["exec_id", "person_id"], "_sph_p", """
-        select e.exec_id, e.person_id, e.platform, e.post_id from _sph_p_eng as e
-        semi join (select exec_id, person_id from _sph_p_eng group by all having count(*) = 1)
-            using (exec_id, person_id)""")
+        select distinct e.exec_id, e.platform, e.post_id, e.person_key
+        from _sph_in_window as e semi join _sph_p using (exec_id, person_key)""")
+    replace_rows(con, inc, "_sphere_people", ["exec_id", "person_key"], "_sph_p", PEOPLE_SQL.format(eng="_sph_p_eng"))
+    replace_rows(con, inc, "_sphere_single", ["exec_id", "person_key"], "_sph_p", """
+        select e.exec_id, e.person_key, e.platform, e.post_id from _sph_p_eng as e
+        semi join (select exec_id, person_key from _sph_p_eng group by all having count(*) = 1)
+            using (exec_id, person_key)""")
     # people who became a node (node_now) or stopped being one: every post they engaged may link them or not
     inc.scratch(con, "_sph_flipped", """
-        select exec_id, person_id, bool_or(node_now) as node_now from (
-            select exec_id, person_id, false as node_now from _inc_old__sphere_people
-            union all select exec_id, person_id, true from _inc_new__sphere_people)
+        select exec_id, person_key, bool_or(node_now) as node_now from (
+            select exec_id, person_key, false as node_now from _inc_old__sphere_people
+            union all select exec_id, person_key, true from _inc_new__sphere_people)
         group by all having count(*) = 1""")
     # The linked engagers of the posts those engagements or people touch, as LINKED_SQL chooses them (the first
     # FANOUT_CAP of the post's engagers who are nodes). A post that may have lost such an engager (an engagement
@@ -290,32 +290,32 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     inc.scratch(con, "_sph_lost", f"""
         select distinct exec_id, platform, post_id from {changed} where removed
         union select e.exec_id, e.platform, e.post_id from _sph_p_eng as e
-            semi join (select exec_id, person_id from _sph_flipped where not node_now) using (exec_id, person_id)""")
+            semi join (select exec_id, person_key from _sph_flipped where not node_now) using (exec_id, person_key)""")
     inc.scratch(con, "_sph_gained", f"""
         select * from (
-            select c.exec_id, c.platform, c.post_id, c.person_id from {changed} as c
-                semi join _sphere_people using (exec_id, person_id)
+            select c.exec_id, c.platform, c.post_id, c.person_key from {changed} as c
+                semi join _sphere_people using (exec_id, person_key)
                 where not c.removed
-            union select e.exec_id, e.platform, e.post_id, e.person_id from _sph_p_eng as e
-                semi join (select exec_id, person_id from _sph_flipped where node_now) using (exec_id, person_id))
+            union select e.exec_id, e.platform, e.post_id, e.person_key from _sph_p_eng as e
+                semi join (select exec_id, person_key from _sph_flipped where node_now) using (exec_id, person_key))
         anti join _sph_lost using (exec_id, platform, post_id)""")
     inc.scratch(con, "_sph_relink", "select exec_id, platform, post_id from _sph_lost "
                                     "union select exec_id, platform, post_id from _sph_gained")
     inc.stats["sphere_linked_posts_lost"] = count(con, "_sph_lost")
     inc.stats["sphere_linked_posts_gained"] = count(con, "(select distinct exec_id, platform, post_id from _sph_gained)")
-    inc.scratch(con, "_sph_d_core", "select exec_id, person_id from _sphere_people", view=True)
+    inc.scratch(con, "_sph_d_core", "select exec_id, person_key from _sphere_people", view=True)
     inc.scratch(con, "_sph_d_eng", """
-        select distinct e.exec_id, e.platform, e.post_id, e.person_id
+        select distinct e.exec_id, e.platform, e.post_id, e.person_key
         from _sph_in_window as e semi join _sph_lost using (exec_id, platform, post_id)
-        semi join _sph_d_core using (exec_id, person_id)
-        union select exec_id, platform, post_id, person_id from _sphere_linked
+        semi join _sph_d_core using (exec_id, person_key)
+        union select exec_id, platform, post_id, person_key from _sphere_linked
             semi join (select distinct exec_id, platform, post_id from _sph_gained) using (exec_id, platform, post_id)
-        union select exec_id, platform, post_id, person_id from _sph_gained""")
+        union select exec_id, platform, post_id, person_key from _sph_gained""")
     linked = LINKED_SQL.replace("_sph_eng", "_sph_d_eng").replace("_sph_core", "_sph_d_core")
     replace_rows(con, inc, "_sphere_linked", ["exec_id", "platform", "post_id"], "_sph_relink", linked)
     # each post adds 1 to the weight of every pair of its linked engagers: the difference, pair by pair
-    pairs = """select a.exec_id, a.person_id as u, b.person_id as v, count(*) as n from {t} as a
-               join {t} as b using (exec_id, platform, post_id) where a.person_id < b.person_id group by all"""
+    pairs = """select a.exec_id, a.person_key as u, b.person_key as v, count(*) as n from {t} as a
+               join {t} as b using (exec_id, platform, post_id) where a.person_key < b.person_key group by all"""
     inc.scratch(con, "_sph_delta", f"""
         select exec_id, u, v, sum(n) as delta from (
             {pairs.format(t='_inc_new__sphere_linked')}
@@ -334,14 +334,14 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     inc.stats["sphere_graphs_changed"] = count(con, "_sph_x")
     inc.stats["sphere_members_execs_recomputed"] = count(con, "_sph_m")
     con.register("_sph_raw", _communities_table(
-        con, "select exec_id, person_id from _sphere_people semi join _sph_x using (exec_id)",
+        con, "select exec_id, person_key from _sphere_people semi join _sph_x using (exec_id)",
         "select * from _sphere_edges semi join _sph_x using (exec_id)"))
     replace_rows(con, inc, "_sphere_core", ["exec_id"], "_sph_x", "select * from _sph_raw")
     con.unregister("_sph_raw")
     # the members of the executives whose graph changed, by MEMBERS_FROM_SINGLE_SQL over their part of the state
     scoped = {
-        "_sph_single": "select exec_id, platform, post_id, person_id from _sphere_single",
-        "_sph_core": "select exec_id, person_id from _sphere_people",
+        "_sph_single": "select exec_id, platform, post_id, person_key from _sphere_single",
+        "_sph_core": "select exec_id, person_key from _sphere_people",
         "_sph_linked": "select * from _sphere_linked",
         "_sph_core_members": "select * from _sphere_core",
     }

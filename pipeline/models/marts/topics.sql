@@ -11,12 +11,12 @@ with observed as (
 reach as (  -- each person once, then counted: one aggregate over the engagements, not two distinct counts
     select exec_id, topic_key, count(*) as engagers, count(*) filter (where digital) as digital_only_engagers
     from (
-        select t.exec_id, t.topic_key, e.person_id, bool_or(e.ring = 'digital_only') as digital
+        select t.exec_id, t.topic_key, e.person_key, bool_or(e.ring = 'digital_only') as digital
         from int_post_topics as t
         join int_engagements as e using (exec_id, platform, post_id)
-        anti join int_exec_people as x on x.exec_id = e.exec_id and x.person_id = e.person_id
-        where e.person_id is not null
-        group by t.exec_id, t.topic_key, e.person_id
+        anti join int_exec_people as x on x.exec_id = e.exec_id and x.person_key = e.person_key
+        where e.person_key is not null
+        group by t.exec_id, t.topic_key, e.person_key
     )
     group by all
 )
