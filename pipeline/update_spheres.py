@@ -29,30 +29,27 @@ from pipeline.incremental import Increment, count, replace_rows
 # the members before this update whose input changed (``{changed}``, joined ``using``): the stored ones, less those
 # put in, with those taken out. (Cut down to those people first: the anti join of every member took 0.4 s.)
 MEMBERS_BEFORE = """(
-    select exec_id, sphere_id, person_id from sphere_members
+    select exec_id, sphere_id, person_id, person_key from sphere_members
         semi join ({changed}) using ({using})
         anti join _inc_new_sphere_members using (exec_id, person_id)
-    union all select exec_id, sphere_id, person_id from _inc_old_sphere_members)"""
+    union all select exec_id, sphere_id, person_id, person_key from _inc_old_sphere_members)"""
 
 
 def _by_delta(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: str, value: str,
-              input_now: str, input_change: str, using: str, now_using: str | None = None) -> None:
+              input_now: str, input_change: str, using: str) -> None:
     """Add to ``model``'s counts (``value``, grouped by ``keys``) the change described in the module's docstring:
     ``input_now`` holds the members' inputs as they are now, ``input_change`` their change (``d`` +1 or -1 per row),
-    both with the columns of ``keys`` besides exec_id and sphere_id and the columns ``using`` joins on
-    (``now_using`` for ``input_now``, if given: the members whose sphere changed carry their ``person_key`` too, so
-    a large input keyed by it is joined as it is stored rather than each of its rows given the id). A count that
-    reaches 0 goes."""
+    both with the columns of ``keys`` besides exec_id and sphere_id and the columns ``using`` joins on (a member
+    is named by both ``person_id`` and ``person_key``). A count that reaches 0 goes."""
     grouped = [k.strip() for k in keys.split(",")]
     fields = ", ".join(f"i.{k}" for k in grouped[2:])
     delta = f"_inc_{model}_delta"
     inc.scratch(con, delta, f"""
         select {keys}, sum(d) as d from (
             select m.exec_id, m.sphere_id, {fields}, m.d
-            from (select *, person_key(person_id) as person_key from (
-                  select exec_id, sphere_id, person_id, 1 as d from _inc_new_sphere_members
-                  union all select exec_id, sphere_id, person_id, -1 from _inc_old_sphere_members)) as m
-            join ({input_now}) as i using ({now_using or using})
+            from (select exec_id, sphere_id, person_id, person_key, 1 as d from _inc_new_sphere_members
+                  union all select exec_id, sphere_id, person_id, person_key, -1 from _inc_old_sphere_members) as m
+            join ({input_now}) as i using ({using})
             union all
             select m.exec_id, m.sphere_id, {fields}, i.d
             from {MEMBERS_BEFORE.format(changed=input_change, using=using)} as m
@@ -81,16 +78,12 @@ def update_int_sphere_features(con: duckdb.DuckDBPyConnection, inc: Increment) -
 def update_int_sphere_cohorts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     if not {"sphere_members", "int_person_weeks"} <= inc.updated:
         return False
-    # each person's first week with the executive is one row of int_person_weeks (int_sphere_cohorts.sql): all of
-    # them (7.6M at 10M engagements) joined by person_key, the few that changed named by the id, as the members are
-    # (0.5 s to name them all)
-    first = "select exec_id, {who}, ring, first_week{d} from {t} where week = first_week"
-    changed = (f"{first.format(who='person_id_of(person_key) as person_id', d=', -1 as d', t='_inc_old_int_person_weeks')}"
-               f" union all "
-               f"{first.format(who='person_id_of(person_key) as person_id', d=', 1 as d', t='_inc_new_int_person_weeks')}")
+    # each person's first week with the executive is one row of int_person_weeks (int_sphere_cohorts.sql)
+    first = "select exec_id, person_key, ring, first_week{d} from {t} where week = first_week"
     _by_delta(con, inc, "int_sphere_cohorts", "exec_id, sphere_id, ring, first_week", "people",
-              first.format(who="person_key", d="", t="int_person_weeks"), changed, "exec_id, person_id",
-              now_using="exec_id, person_key")
+              first.format(d="", t="int_person_weeks"),
+              f"{first.format(d=', -1 as d', t='_inc_old_int_person_weeks')} "
+              f"union all {first.format(d=', 1 as d', t='_inc_new_int_person_weeks')}", "exec_id, person_key")
     return True
 
 

@@ -360,7 +360,7 @@ def update_connector_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
     """A row reads its week's own posts and person-weeks, the executive's interactions of the ladder's window
     ending that week, and the members' spheres: recompute the weeks where any of those changed (the weeks in which a
     member whose sphere changed engaged)."""
-    members = inc.dirty.get("sphere_members")  # (exec_id, person_id: the members whose sphere changed)
+    members = inc.dirty.get("sphere_members")  # (exec_id, person_id, person_key: the members whose sphere changed)
     if members is None or not _ready(con, inc, "int_exec_weeks", "int_own_posts", "int_person_weeks", "sphere_members"):
         return False
     if every_executive(con, members, "int_exec_weeks"):
@@ -377,8 +377,7 @@ def update_connector_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
         union select w.exec_id, w.week from int_exec_weeks as w
             join ({interactions}) as i on i.exec_id = w.exec_id
                 and i.day < w.week + 7 and i.day >= w.week + 7 - 7 * {n_weeks}
-        union select distinct pw.exec_id, pw.week from int_person_weeks as pw
-            semi join {members} as m on m.exec_id = pw.exec_id and person_key(m.person_id) = pw.person_key
+        union select distinct exec_id, week from int_person_weeks semi join {members} using (exec_id, person_key)
     """)
     for table in ("int_exec_weeks", "int_person_weeks"):
         inc.scratch(con, f"_inc_cw_{table}", f"select * from {table} semi join _inc_cw_dirty using (exec_id, week)")

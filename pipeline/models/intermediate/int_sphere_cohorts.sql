@@ -7,5 +7,5 @@ select m.exec_id, m.sphere_id, r.ring, r.first_week, count(*) as people
 from sphere_members as m
 -- each person's first week with the executive is one row of int_person_weeks (a ring is per person)
 join (select exec_id, person_key, ring, first_week from int_person_weeks where week = first_week) as r
-    on r.exec_id = m.exec_id and r.person_key = person_key(m.person_id)
+    using (exec_id, person_key)
 group by all

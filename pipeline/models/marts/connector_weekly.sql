@@ -33,7 +33,7 @@ back as (
         count(distinct m.sphere_id) as spheres_spanned
     from int_person_weeks as pw
     left join answered as a using (exec_id, week, person_key)
-    left join sphere_members as m on m.exec_id = pw.exec_id and person_key(m.person_id) = pw.person_key
+    left join sphere_members as m using (exec_id, person_key)
     group by all
 )
 select

@@ -107,7 +107,7 @@ _MEMBERS_SQL = f"""
             row_number() over (partition by exec_id order by size desc, first_person) as sphere_id
         from kept
     )
-    select k.exec_id, n.sphere_id, person_id_of(k.person_key) as person_id
+    select k.exec_id, n.sphere_id, person_id_of(k.person_key) as person_id, k.person_key
     from everyone as k
     join numbered as n using (exec_id, community)
 """
@@ -283,10 +283,10 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     # taken out or changed, or an engager who stopped being a node) has them chosen again from all its engagers who
     # are nodes. A post that only gained some (new engagements by nodes, every engagement of a person who became a
     # node: on a new week's first day nearly all) has them chosen from its linked engagers and the gained ones: the
-    # first FANOUT_CAP of a set that grew are among the first FANOUT_CAP of the set before and the engagers it gained. (A post that came in with a new
-    # node can have 100k engagers: on a new week's first day at 10M engagements collected daily, the linked engagers
-    # of 2,329 posts took 2.7-3.3 s chosen among all their engagers, 1.4-1.5 s among those who are nodes, 0.14 s
-    # this way.)
+    # first FANOUT_CAP of a set that grew are among the first FANOUT_CAP of the set before and the engagers it
+    # gained. (A post that came in with a new node can have 100k engagers: on a new week's first day at 10M
+    # engagements collected daily, the linked engagers of 2,329 posts took 2.7-3.3 s chosen among all their
+    # engagers, 1.4-1.5 s among those who are nodes, 0.14 s this way.)
     inc.scratch(con, "_sph_lost", f"""
         select distinct exec_id, platform, post_id from {changed} where removed
         union select e.exec_id, e.platform, e.post_id from _sph_p_eng as e
@@ -369,8 +369,8 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
             semi join _sph_member_rowids as i on t.rowid = i.old_rid""")
         changed = "select * from _sph_members as t semi join _sph_member_rowids as i on t.rowid = i.new_rid"
         inc.scratch(con, "_sph_member_changes", f"""
-            select exec_id, person_id from _inc_rows_sphere_members
-            union all select exec_id, person_id from ({changed})""")
+            select exec_id, person_id, person_key from _inc_rows_sphere_members
+            union all select exec_id, person_id, person_key from ({changed})""")
         replace_rows(con, inc, "sphere_members", ["exec_id", "person_id"], "_sph_member_changes", changed,
                      old="_inc_rows_sphere_members")
     inc.stats["sphere_members_changed"] = count(con, "_sph_member_rowids")
