@@ -107,12 +107,16 @@ _MEMBERS_SQL = f"""
             row_number() over (partition by exec_id order by size desc, first_person) as sphere_id
         from kept
     )
-    select k.exec_id, n.sphere_id, person_id_of(k.person_key) as person_id, k.person_key
+    select k.exec_id, n.sphere_id, {{person_id}}k.person_key
     from everyone as k
     join numbered as n using (exec_id, community)
 """
+# the members' rows as the mart has them (``ID``), or keyed only (``KEYED``: an update formats the ids of the members
+# whose sphere changed alone; at 10M engagements the 7.1M members of a new week's first day took 0.45-0.49 s keyed,
+# 1.08-1.16 s with their ids)
+ID, KEYED = "person_id_of(k.person_key) as person_id, ", ""
 # a one-time engager engaged with one post only (perhaps more than once): among the engagers, or ...
-MEMBERS_SQL = _MEMBERS_SQL.format(single="""
+MEMBERS_SQL = _MEMBERS_SQL.format(person_id=ID, single="""
         select e.exec_id, e.person_key, min(p.community) as community
         from _sph_eng as e
         join post_sphere as p using (exec_id, platform, post_id)
@@ -120,10 +124,12 @@ MEMBERS_SQL = _MEMBERS_SQL.format(single="""
         group by all""")
 # ... the one row each has in _sph_single (_sphere_single's rows, or some executives' of them): no anti join and no
 # grouping of ~7M people (at 10M engagements the members took 3.5-3.7 s against 5.1-5.3 s, the same rows)
-MEMBERS_FROM_SINGLE_SQL = _MEMBERS_SQL.format(single="""
+_FROM_SINGLE = """
         select e.exec_id, e.person_key, p.community
         from _sph_single as e
-        join post_sphere as p using (exec_id, platform, post_id)""")
+        join post_sphere as p using (exec_id, platform, post_id)"""
+MEMBERS_FROM_SINGLE_SQL = _MEMBERS_SQL.format(person_id=ID, single=_FROM_SINGLE)
+KEYED_MEMBERS_FROM_SINGLE_SQL = _MEMBERS_SQL.format(person_id=KEYED, single=_FROM_SINGLE)
 
 
 def communities(exec_id: str, people: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -347,7 +353,7 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     }
     for name, sql in scoped.items():
         inc.scratch(con, name, f"select * from ({sql}) semi join _sph_m using (exec_id)", view=True)
-    inc.scratch(con, "_sph_members", MEMBERS_FROM_SINGLE_SQL)
+    inc.scratch(con, "_sph_members", KEYED_MEMBERS_FROM_SINGLE_SQL)
     # only the members whose sphere changed (or who came or went) are replaced and passed on in
     # _inc_old/_inc_new_sphere_members: Leiden found again from scratch mostly finds the same spheres (on a new week's
     # first day at 10M engagements, 597k of 7.1M members changed sphere collected daily, 582k collected weekly), and
@@ -355,9 +361,9 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     # Rows are paired by a 64-bit hash of their key and compared by sphere_id and a second hash of the key, with
     # their row ids: a join of integers (at 10M engagements collected daily, 7.1M members against 7.1M: 1.3 s joined
     # by their key columns). A member whose sphere changed is always found. Two different members are paired only
-    # when their key hashes collide, and then count as changed unless the second hashes (of the same ids in the
-    # other order) collide too and their spheres are equal.
-    member = "select rowid as rid, hash(exec_id, person_id) as h, hash(person_id, exec_id) as k, sphere_id from {t}"
+    # when their key hashes collide, and then count as changed unless the second hashes (of the same keys in the
+    # other order) collide too and their spheres are equal. Only the changed members' ids are formatted.
+    member = "select rowid as rid, hash(exec_id, person_key) as h, hash(person_key, exec_id) as k, sphere_id from {t}"
     with inc.transaction(con):
         inc.scratch(con, "_sph_member_rowids", f"""
             select o.rid as old_rid, n.rid as new_rid
@@ -367,12 +373,14 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         inc.scratch(con, "_inc_rows_sphere_members", """
             select t.rowid as _inc_rowid, t.* from sphere_members as t
             semi join _sph_member_rowids as i on t.rowid = i.old_rid""")
-        changed = "select * from _sph_members as t semi join _sph_member_rowids as i on t.rowid = i.new_rid"
-        inc.scratch(con, "_sph_member_changes", f"""
+        inc.scratch(con, "_sph_members_changed", """
+            select exec_id, sphere_id, person_id_of(person_key) as person_id, person_key
+            from _sph_members as t semi join _sph_member_rowids as i on t.rowid = i.new_rid""")
+        inc.scratch(con, "_sph_member_changes", """
             select exec_id, person_id, person_key from _inc_rows_sphere_members
-            union all select exec_id, person_id, person_key from ({changed})""")
-        replace_rows(con, inc, "sphere_members", ["exec_id", "person_id"], "_sph_member_changes", changed,
-                     old="_inc_rows_sphere_members")
+            union all select exec_id, person_id, person_key from _sph_members_changed""")
+        replace_rows(con, inc, "sphere_members", ["exec_id", "person_id"], "_sph_member_changes",
+                     "select * from _sph_members_changed", old="_inc_rows_sphere_members")
     inc.stats["sphere_members_changed"] = count(con, "_sph_member_rowids")
     inc.stats["sphere_members_changed_execs"] = count(con, "(select distinct exec_id from _sph_member_changes)")
     return True
