@@ -4,7 +4,7 @@ The graph, per executive:
 - nodes are the people who engaged with the executive on at least two posts (one engagement says nothing about
   who someone is close to; see below for how one-time engagers get a sphere);
 - two people are linked when they engaged with the same post, weighted by how many posts they share. A post links
-  at most ``FANOUT_CAP`` of its engagers (a fixed pseudo-random choice, by the md5 of the person id), so one viral
+  at most ``FANOUT_CAP`` of its engagers (a fixed pseudo-random choice: the smallest person keys), so one viral
   post adds at most ``FANOUT_CAP * (FANOUT_CAP - 1) / 2`` edges: the cost grows with the square of the cap
   (PERF-NOTES);
 - follows among engagers would be further links, where known: no collector records whom an engager follows yet
@@ -57,12 +57,14 @@ ENGAGERS_SQL = f"""
     anti join int_exec_people as x using (exec_id, person_key)
 """
 CORE_SQL = "select exec_id, person_key from _sph_eng group by all having count(*) >= 2"
-# md5, not hash(): the same pseudo-random choice on every engine
+# The person key is 60 bits of an md5 already: ordered by it, the choice is as random as by the md5 of the id, the
+# same on every engine, and cheaper (at 10M engagements 0.50-0.54 s against 1.67-1.68 s, the 3.1M engagers who are
+# nodes; from 2026-12-06, so spheres found before then were from other linked engagers)
 LINKED_SQL = f"""
     select exec_id, platform, post_id, person_key
     from (
         select e.*, row_number() over (
-            partition by e.exec_id, e.platform, e.post_id order by md5(person_id_of(e.person_key)), e.person_key) as rn
+            partition by e.exec_id, e.platform, e.post_id order by e.person_key) as rn
         from _sph_eng as e
         semi join _sph_core as c using (exec_id, person_key)
     )
