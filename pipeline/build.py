@@ -85,11 +85,11 @@ def _why_full(config: Config, data_dir: Path, keys: set[str], before: tuple[str,
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """The warehouse's tables and their row counts (the build's own state, named with a leading '_', left out)."""
-    return dict(con.execute(
-        "select table_name, estimated_size from duckdb_tables() where schema_name = 'main' "
-        "and not starts_with(table_name, '_') order by 1"
-    ).fetchall())
+    """The warehouse's tables and their row counts (the build's own state, named with a leading '_', left out).
+    Counted: DuckDB's estimated_size also counts the rows an update deleted until a checkpoint merges them away."""
+    names = [n for (n,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main' "
+                                       "and not starts_with(table_name, '_') order by 1").fetchall()]
+    return {n: con.execute(f'select count(*) from "{n}"').fetchone()[0] for n in names}
 
 
 def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:

@@ -167,6 +167,8 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
                                 "or table_name like '\\_inc\\_%' escape '\\' or table_name like 'obs\\_%' escape '\\'"
                                 ).fetchall()
         assert leftovers == []
+        # the row counts the build reports are the rows there (the deleted ones it deferred merging left out)
+        assert result.tables == {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in result.tables}
     finally:
         con.close()
 
