@@ -121,31 +121,37 @@ def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBP
 # checkpoint merges row groups that have room ("vacuum"), rewriting them whole. Run by every checkpoint, that merge
 # cost an update whatever few rows it freed: at 10M engagements, a new week's first day replaced 9.7k of the
 # 1.25M accounts, and rewriting the five account tables' merged row groups took 1.7 s of checkpoints (2.3 s of that
-# update in all; a day of the same week none). So an update defers it (DuckDB's max_vacuum_tasks = 0) until the deleted
-# rows are worth the rewrite: a tenth of the rows stored in the tables of at least VACUUM_MIN_ROWS rows, or more than
-# the live rows of one of them. (A row group whose rows are all deleted is dropped either way; a full build writes
-# every table afresh.)
-VACUUM_DEAD_SHARE = 0.10
-VACUUM_MIN_ROWS = 100_000
+# update in all). So an update's checkpoints do not merge (DuckDB's max_vacuum_tasks = 0), and at its end the
+# tables whose deleted rows reached COMPACT_DEAD_SHARE of their stored rows are rewritten without them, each once,
+# in their order (compact). Merging by checkpoints only when deleted rows mount up would not do: a checkpoint merges
+# only the tables that changed since the last one, so a table bloated by last week's update and untouched since
+# would have every day merge the others again until it changed. (A row group whose rows are all deleted is dropped
+# either way; a full build writes every table afresh.)
+COMPACT_DEAD_SHARE = 0.25
+COMPACT_MIN_ROWS = 100_000
 
 
 def dead_rows(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
-    """Each table's rows as stored (deleted ones too) and live, for tables of at least VACUUM_MIN_ROWS stored rows
+    """Each table's rows as stored (deleted ones too) and live, for tables of at least COMPACT_MIN_ROWS stored rows
     (smaller ones hold too few to matter): ``{table: (stored, live)}``."""
     stored = con.execute("select table_name, estimated_size from duckdb_tables() where schema_name = 'main' "
-                         "and not temporary and estimated_size >= ?", [VACUUM_MIN_ROWS]).fetchall()
+                         "and not temporary and estimated_size >= ?", [COMPACT_MIN_ROWS]).fetchall()
     return {name: (n, con.execute(f'select count(*) from "{name}"').fetchone()[0]) for name, n in stored}
 
 
-def defer_vacuum(con: duckdb.DuckDBPyConnection) -> bool:
-    """For an update's connection, on the copy of the last warehouse: leave the row groups' merging to a later
-    checkpoint unless the deleted rows are worth it now (above). Returns whether it was deferred."""
-    rows = dead_rows(con)
-    stored, live = sum(n for n, _ in rows.values()), sum(k for _, k in rows.values())
-    if (stored and stored - live >= VACUUM_DEAD_SHARE * stored) or any(n - k > k for n, k in rows.values()):
-        return False
+def defer_vacuum(con: duckdb.DuckDBPyConnection) -> None:
+    """For an update's connection: its checkpoints keep deleted rows where they lie (``compact`` rewrites the tables
+    where they mount up)."""
     con.execute("set max_vacuum_tasks = 0")
-    return True
+
+
+def compact(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """At the end of an update: rewrite each table whose deleted rows reached COMPACT_DEAD_SHARE of its stored rows
+    (in its order: a table stored sorted stays sorted). Returns the tables rewritten."""
+    bloated = [name for name, (n, live) in sorted(dead_rows(con).items()) if n - live >= COMPACT_DEAD_SHARE * n]
+    for name in bloated:
+        con.execute(f'create or replace table "{name}" as select * from "{name}"')
+    return bloated
 
 
 # linux/fs.h: _IOW(0x94, 9, int), "share the blocks of the file given"
@@ -230,7 +236,8 @@ def build_warehouse(
             if full_because is None and not up_to_date:
                 copy_file(final, tmp)  # the previous warehouse, updated in place; the old file stays as it is
             con = duckdb.connect(":memory:") if up_to_date else connect_build(tmp, config.model.memory_limit)
-            vacuum_deferred = full_because is None and not up_to_date and defer_vacuum(con)
+            if full_because is None and not up_to_date:
+                defer_vacuum(con)
             mark = time.perf_counter()
             # (prepare: the lock, the last build's state, and for an update the copy of its warehouse, which the other
             # phases did not show: at 10M engagements 1.4-1.6 s for an update, the copy 0.5-2.4 s of it)
@@ -263,8 +270,6 @@ def build_warehouse(
                 fp = before[0] if full_because is None and before is not None else fingerprint(con)
                 phase("load")
                 increment = Increment() if full_because is None else None
-                if increment is not None:
-                    increment.stats["vacuum_deferred"] = int(vacuum_deferred)
                 try:
                     timings = run_models(con, {"config": config}, increment=increment)
                 except (ModelError, duckdb.Error) as exc:
@@ -282,6 +287,8 @@ def build_warehouse(
                     loaded.parsed_now = parsed_now
                     write_seeds(con, config, data_dir)
                     timings = run_models(con, {"config": config})
+                if increment is not None:
+                    increment.stats["tables_compacted"] = len(compact(con))
                 record_state(con, fp, loaded.keys)
                 notices = unsorted_notices(con)
                 phase("models")

@@ -228,43 +228,34 @@ def test_the_configured_memory_limit_caps_the_build(tmp_path, monkeypatch):
     assert abs(sum(result.phases.values()) - result.seconds) < 0.01, (result.phases, result.seconds)
 
 
-def test_an_update_defers_merging_row_groups_until_the_deleted_rows_are_worth_it(tmp_path):
-    """defer_vacuum, on an update's connection: DuckDB's checkpoint then keeps deleted rows in their row groups
-    (no rewrite) while they are under a tenth of the large tables' rows and no large table holds more deleted rows
-    than live ones; past that, this update's checkpoints merge them away."""
+def test_an_update_keeps_deleted_rows_in_place_and_rewrites_a_table_once_they_reach_a_quarter(tmp_path):
+    """An update's connection (defer_vacuum): DuckDB's checkpoints keep the deleted rows in their row groups, no
+    rewrite. At the update's end, compact rewrites each table of 100k stored rows or more whose deleted rows reached
+    a quarter of them, in its order, and no other."""
     import pipeline.build as build
 
-    def warehouse(name: str, deleted: dict[str, str]) -> duckdb.DuckDBPyConnection:
-        con = build.connect_build(tmp_path / f"{name}.duckdb")
-        con.execute("create table big as select i, md5(i::varchar) as s from range(1000000) as r(i)")
-        con.execute("create table mid as select i, md5(i::varchar) as s from range(150000) as r(i)")
-        con.execute("create table small as select i from range(1000) as r(i)")
-        con.execute("checkpoint")
-        for table, where in deleted.items():
-            con.execute(f"delete from {table} where {where}")
-        return con
-
-    few = warehouse("few", {"big": "i % 100 = 0", "small": "i % 10 < 9"})  # (a small table: not counted)
-    assert build.dead_rows(few) == {"big": (1_000_000, 990_000), "mid": (150_000, 150_000)}
-    assert build.defer_vacuum(few)
-    assert few.execute("select current_setting('max_vacuum_tasks')").fetchone() == (0,)
-    few.execute("delete from big where i % 10 < 6 and i % 100 <> 0")
-    few.execute("checkpoint")
-    assert build.dead_rows(few)["big"] == (1_000_000, 400_000)  # deferred: the deleted rows are still stored
-    few.close()
-
-    many = warehouse("many", {"big": "i % 10 = 0", "mid": "i % 10 = 0"})  # 115k of 1.15M: over a tenth
-    default = many.execute("select current_setting('max_vacuum_tasks')").fetchone()
-    assert not build.defer_vacuum(many) and default[0] > 0
-    assert many.execute("select current_setting('max_vacuum_tasks')").fetchone() == default
-    many.execute("delete from big where i % 10 < 6")
-    many.execute("checkpoint")
-    assert build.dead_rows(many)["big"][0] < 1_000_000  # merged
-    many.close()
-
-    bloated = warehouse("bloated", {"mid": "i % 10 < 6"})  # 90k of 1.15M, but more than mid's live rows
-    assert not build.defer_vacuum(bloated)
-    bloated.close()
+    con = build.connect_build(tmp_path / "w.duckdb")
+    con.execute("create table big as select i, md5(i::varchar) as s from range(1000000) as r(i) order by s")
+    con.execute("create table mid as select i from range(150000) as r(i)")
+    con.execute("create table small as select i from range(1000) as r(i)")
+    con.execute("create view big_view as select s from big")
+    con.execute("checkpoint")
+    default = con.execute("select current_setting('max_vacuum_tasks')").fetchone()[0]
+    build.defer_vacuum(con)
+    assert default > 0 and con.execute("select current_setting('max_vacuum_tasks')").fetchone() == (0,)
+    con.execute("delete from big where i % 10 < 3")  # 30%
+    con.execute("delete from mid where i % 10 < 2")  # 20%: under a quarter
+    con.execute("delete from small where i % 10 < 9")  # 90%, but a small table
+    con.execute("checkpoint")
+    assert build.dead_rows(con) == {"big": (1_000_000, 700_000), "mid": (150_000, 120_000)}  # still stored
+    before = con.execute("select s from big").fetchall()
+    assert build.compact(con) == ["big"]
+    con.execute("checkpoint")
+    assert build.dead_rows(con) == {"big": (700_000, 700_000), "mid": (150_000, 120_000)}  # (small: left as it is)
+    assert con.execute("select s from big").fetchall() == before == sorted(before)  # the same rows, in order
+    assert con.execute("select count(*) from big_view").fetchone() == (700_000,)
+    assert build.compact(con) == []
+    con.close()
 
 
 def test_iso_week_is_the_monday_date_trunc_gives(tmp_path):
