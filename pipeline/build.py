@@ -122,15 +122,17 @@ def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBP
 # cost an update whatever few rows it freed: at 10M engagements, a new week's first day replaced 9.7k of the
 # 1.25M accounts, and rewriting the five account tables' merged row groups took 1.7 s of checkpoints (2.3 s of that
 # update in all). So an update's checkpoints do not merge (DuckDB's max_vacuum_tasks = 0), and at its end the
-# tables whose deleted rows reached COMPACT_DEAD_SHARE of their stored rows are rewritten without them, each once,
-# in their order (compact). Merging by checkpoints only when deleted rows mount up would not do: a checkpoint merges
+# tables whose deleted rows reached COMPACT_DEAD_SHARE of their stored rows are rewritten without them, in their
+# order, a few each update (compact). Merging by checkpoints only when deleted rows mount up would not do: a checkpoint merges
 # only the tables that changed since the last one, so a table bloated by last week's update and untouched since
 # would have every day merge the others again until it changed. (A row group whose rows are all deleted is dropped
-# either way; a full build writes every table afresh.) Over 28 days of the 10M benchmark updated one by one: 284.8 s
-# against 294.9 s merging at every checkpoint, but the day that rewrote the five account tables took 15.4 s (a median
-# day 8.8 s), and the file grew to 1.75 GB against 1.49 GB (README, "How data flows").
+# either way; a full build writes every table afresh.) Over 28 days of the 10M benchmark updated one by one: 276.0 s
+# against 294.9 s merging at every checkpoint; the file grew to 1.62 GB against 1.49 GB (README, "How data flows").
 COMPACT_DEAD_SHARE = 0.25
 COMPACT_MIN_ROWS = 100_000
+# at most this many stored rows rewritten by one update (the most bloated table first, and always one): the five
+# account tables reach a quarter together, and rewriting all five at once took one day 15.4 s
+COMPACT_ROWS_PER_UPDATE = 2_000_000
 
 
 def dead_rows(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
@@ -148,12 +150,20 @@ def defer_vacuum(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def compact(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """At the end of an update: rewrite each table whose deleted rows reached COMPACT_DEAD_SHARE of its stored rows
-    (in its order: a table stored sorted stays sorted). Returns the tables rewritten."""
-    bloated = [name for name, (n, live) in sorted(dead_rows(con).items()) if n - live >= COMPACT_DEAD_SHARE * n]
-    for name in bloated:
+    """At the end of an update: rewrite the tables whose deleted rows reached COMPACT_DEAD_SHARE of their stored rows
+    (in their order: a table stored sorted stays sorted), the most bloated first, until COMPACT_ROWS_PER_UPDATE
+    stored rows are rewritten; the rest wait for the next update. Returns the tables rewritten."""
+    bloated = sorted(((1 - live / n, name, n) for name, (n, live) in dead_rows(con).items()
+                      if n - live >= COMPACT_DEAD_SHARE * n), reverse=True)
+    done: list[str] = []
+    rewritten = 0
+    for _, name, n in bloated:
+        if done and rewritten + n > COMPACT_ROWS_PER_UPDATE:
+            break
         con.execute(f'create or replace table "{name}" as select * from "{name}"')
-    return bloated
+        done.append(name)
+        rewritten += n
+    return done
 
 
 # linux/fs.h: _IOW(0x94, 9, int), "share the blocks of the file given"

@@ -255,6 +255,17 @@ def test_an_update_keeps_deleted_rows_in_place_and_rewrites_a_table_once_they_re
     assert con.execute("select s from big").fetchall() == before == sorted(before)  # the same rows, in order
     assert con.execute("select count(*) from big_view").fetchone() == (700_000,)
     assert build.compact(con) == []
+    # several bloated tables: the most bloated first, up to the rows one update may rewrite (always one table)
+    con.execute("create table big2 as select i from range(1500000) as r(i)")
+    con.execute("create table big3 as select i from range(1500000) as r(i)")
+    con.execute("checkpoint")
+    con.execute("delete from big2 where i % 10 < 3")
+    con.execute("delete from big3 where i % 10 < 4")
+    con.execute("checkpoint")
+    assert build.COMPACT_ROWS_PER_UPDATE == 2_000_000
+    assert build.compact(con) == ["big3"]  # 40% deleted, 1.5M rows; big2 (30%, 1.5M) would pass 2M: next time
+    assert build.compact(con) == ["big2"]
+    assert build.compact(con) == []
     con.close()
 
 
