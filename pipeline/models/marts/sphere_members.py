@@ -109,29 +109,28 @@ _MEMBERS_SQL = f"""
             row_number() over (partition by exec_id order by size desc, first_person) as sphere_id
         from kept
     )
-    select k.exec_id, n.sphere_id, {{person_id}}k.person_key
+    select k.exec_id, n.sphere_id, k.person_key
     from everyone as k
     join numbered as n using (exec_id, community)
 """
-# the members' rows as the mart has them (``ID``), or keyed only (``KEYED``: an update formats the ids of the members
-# whose sphere changed alone; at 10M engagements the 7.1M members of a new week's first day took 0.45-0.49 s keyed,
-# 1.08-1.16 s with their ids)
-ID, KEYED = "person_id_of(k.person_key) as person_id, ", ""
+# the members' rows as the mart has them, from keyed ones (``{members}``: a query). An update finds the members
+# keyed and formats the ids of those whose sphere changed alone (at 10M engagements the 7.1M members of a new week's
+# first day took 0.45-0.49 s keyed, 1.08-1.16 s with their ids).
+WITH_IDS = "select exec_id, sphere_id, person_id_of(person_key) as person_id, person_key from ({members})"
 # a one-time engager engaged with one post only (perhaps more than once): among the engagers, or ...
-MEMBERS_SQL = _MEMBERS_SQL.format(person_id=ID, single="""
+MEMBERS_SQL = WITH_IDS.format(members=_MEMBERS_SQL.format(single="""
         select e.exec_id, e.person_key, min(p.community) as community
         from _sph_eng as e
         join post_sphere as p using (exec_id, platform, post_id)
         anti join _sph_core as c using (exec_id, person_key)
-        group by all""")
+        group by all"""))
 # ... the one row each has in _sph_single (_sphere_single's rows, or some executives' of them): no anti join and no
 # grouping of ~7M people (at 10M engagements the members took 3.5-3.7 s against 5.1-5.3 s, the same rows)
 _FROM_SINGLE = """
         select e.exec_id, e.person_key, p.community
         from _sph_single as e
         join post_sphere as p using (exec_id, platform, post_id)"""
-MEMBERS_FROM_SINGLE_SQL = _MEMBERS_SQL.format(person_id=ID, single=_FROM_SINGLE)
-KEYED_MEMBERS_FROM_SINGLE_SQL = _MEMBERS_SQL.format(person_id=KEYED, single=_FROM_SINGLE)
+MEMBERS_FROM_SINGLE_SQL = _MEMBERS_SQL.format(single=_FROM_SINGLE)
 
 
 def communities(exec_id: str, people: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -230,7 +229,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
     con.execute("create or replace temp view _sph_core_members as select * from _sphere_core")
     con.execute(f"create or replace table _sphere_single as {SINGLE_SQL}")
     con.execute("create or replace temp view _sph_single as select * from _sphere_single")
-    con.execute(f"create or replace table sphere_members as {MEMBERS_FROM_SINGLE_SQL}")
+    con.execute(f"create or replace table sphere_members as {WITH_IDS.format(members=MEMBERS_FROM_SINGLE_SQL)}")
     con.execute("drop table _sph_eng")
     for v in ("_sph_core", "_sph_linked", "_sph_core_members", "_sph_single"):
         con.execute(f"drop view {v}")
@@ -346,7 +345,7 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         "select * from _sphere_edges semi join _sph_x using (exec_id)"))
     replace_rows(con, inc, "_sphere_core", ["exec_id"], "_sph_x", "select * from _sph_raw")
     con.unregister("_sph_raw")
-    # the members of the executives whose graph changed, by MEMBERS_FROM_SINGLE_SQL over their part of the state
+    # the members of the executives whose graph changed, by MEMBERS_FROM_SINGLE_SQL over their part of the state (keyed)
     scoped = {
         "_sph_single": "select exec_id, platform, post_id, person_key from _sphere_single",
         "_sph_core": "select exec_id, person_key from _sphere_people",
@@ -355,7 +354,7 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     }
     for name, sql in scoped.items():
         inc.scratch(con, name, f"select * from ({sql}) semi join _sph_m using (exec_id)", view=True)
-    inc.scratch(con, "_sph_members", KEYED_MEMBERS_FROM_SINGLE_SQL)
+    inc.scratch(con, "_sph_members", MEMBERS_FROM_SINGLE_SQL)
     # only the members whose sphere changed (or who came or went) are replaced and passed on in
     # _inc_old/_inc_new_sphere_members: Leiden found again from scratch mostly finds the same spheres (on a new week's
     # first day at 10M engagements, 597k of 7.1M members changed sphere collected daily, 582k collected weekly), and
@@ -375,9 +374,8 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         inc.scratch(con, "_inc_rows_sphere_members", """
             select t.rowid as _inc_rowid, t.* from sphere_members as t
             semi join _sph_member_rowids as i on t.rowid = i.old_rid""")
-        inc.scratch(con, "_sph_members_changed", """
-            select exec_id, sphere_id, person_id_of(person_key) as person_id, person_key
-            from _sph_members as t semi join _sph_member_rowids as i on t.rowid = i.new_rid""")
+        inc.scratch(con, "_sph_members_changed", WITH_IDS.format(
+            members="select t.* from _sph_members as t semi join _sph_member_rowids as i on t.rowid = i.new_rid"))
         inc.scratch(con, "_sph_member_changes", """
             select exec_id, person_id, person_key from _inc_rows_sphere_members
             union all select exec_id, person_id, person_key from _sph_members_changed""")
