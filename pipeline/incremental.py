@@ -117,7 +117,6 @@ class Increment:
     views: set[str] = field(default_factory=set)  # scratch views to drop at the end
     stats: dict[str, int] = field(default_factory=dict)  # what the updaters found (printed with --debug)
     replaced: dict[str, list[str]] = field(default_factory=dict)  # model -> the key its rows were replaced by
-    dirty: dict[str, str] = field(default_factory=dict)  # model -> the table of those keys' values (replace_rows)
     stored_by: dict[str, list[str]] = field(default_factory=dict)  # model -> its ``-- stored by:`` columns (runner)
     _in_transaction: bool = False
 
@@ -187,14 +186,6 @@ def symmetric_difference(a: str, b: str, cols: str = "*") -> str:
 def count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
     """The number of rows of a table, or of a query in parentheses."""
     return con.execute(f"select count(*) from {relation}").fetchall()[0][0]
-
-
-def every_executive(con: duckdb.DuckDBPyConnection, execs: str, table: str) -> bool:
-    """Whether the table ``execs`` (an exec_id column) holds every executive with a row in ``table``: then an update
-    that recomputes those executives' rows recomputes the whole model, at more cost than the model's own SQL (at
-    10M engagements, on the first day of a new week, when the spheres of all 100 executives are found again), and
-    its updater declines."""
-    return count(con, f"(select exec_id from {table} except select exec_id from {execs})") == 0
 
 
 # a table at least this wide has the rows an update takes out found in two steps (take_rows)
@@ -267,7 +258,6 @@ def replace_rows(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, key
             con.execute(f"insert into {model} by name select * from _inc_new_{model}")
     inc.updated.add(model)
     inc.replaced[model] = keys
-    inc.dirty[model] = dirty
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -1,11 +1,13 @@
-"""Incremental builds (pipeline/incremental.py) of the counts the spheres mart reads: ``int_sphere_features`` (how
+"""Incremental builds (pipeline/incremental.py) of the counts over the spheres' members: ``int_sphere_features`` (how
 many members of a sphere have a feature) and ``int_sphere_cohorts`` (how many are in a ring and first engaged in a
-week).
+week), which the spheres mart reads, and ``int_sphere_weeks`` (how many engaged in a week), which connector_weekly
+reads.
 
-Both are counts over the members of a sphere, kept by deltas. What changed: the members whose sphere changed, or who
+Each is a count over the members of a sphere, kept by deltas. What changed: the members whose sphere changed, or who
 came or went (``sphere_members``' update passes only those on, in ``_inc_old_sphere_members`` and
 ``_inc_new_sphere_members``), and the members' inputs (features every day: a member's new hashtags, an edited bio;
-a first-week row when a person's first engagement with the executive changes). A count's change is
+a first-week row when a person's first engagement with the executive changes; the day's person-weeks). A count's
+change is
 
     (the members put in, with their inputs now) - (the members taken out, with their inputs now)
     + (the members before, with the change of their inputs)
@@ -14,8 +16,8 @@ which is the count over the members now with the inputs now, less the count over
 inputs before: nothing is counted twice when a member moves and changes at once. Each sum is over few rows: on a
 new day of the same week no member changes and only the day's changed people are joined to their spheres; on the
 first day of a new week, when Leiden runs again for every executive, only the members whose sphere changed are
-(at 10M engagements collected daily, 597k of 7.1M). The spheres mart is then recomputed in full from the counts,
-which are small.
+(at 10M engagements collected daily, 597k of 7.1M). The spheres mart and connector_weekly are then recomputed in
+full from the counts, which are small.
 """
 
 from __future__ import annotations
@@ -87,7 +89,19 @@ def update_int_sphere_cohorts(con: duckdb.DuckDBPyConnection, inc: Increment) ->
     return True
 
 
+def update_int_sphere_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    if not {"sphere_members", "int_person_weeks"} <= inc.updated:
+        return False
+    weeks = "select exec_id, person_key, week{d} from {t}"
+    _by_delta(con, inc, "int_sphere_weeks", "exec_id, sphere_id, week", "people",
+              weeks.format(d="", t="int_person_weeks"),
+              f"{weeks.format(d=', -1 as d', t='_inc_old_int_person_weeks')} "
+              f"union all {weeks.format(d=', 1 as d', t='_inc_new_int_person_weeks')}", "exec_id, person_key")
+    return True
+
+
 UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "int_sphere_features": update_int_sphere_features,
     "int_sphere_cohorts": update_int_sphere_cohorts,
+    "int_sphere_weeks": update_int_sphere_weeks,
 }

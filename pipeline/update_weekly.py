@@ -17,12 +17,12 @@ it cannot tell what changed, and its model is recomputed as in a full build.
 - ``topics``: the topics of posts whose topics or engagements changed (and every topic of an executive whose own
   persons changed); where the engagements only gained new ones, a topic that only gained posts and engagements
   grows by the new posts and by the new people among the engagers.
-- ``connector_weekly``: the weeks whose own posts, person-weeks or span changed, those whose ladder window holds
-  a changed interaction of the executive, and the weeks in which a member whose sphere changed engaged (in full
-  when every executive has such a member: the first day of a new week).
 
 Recomputed in full: ``cohort_percentiles`` (new data changes every cohort's latest week, so every cohort; in full it
-is cheaper than finding that out) and ``followers_weekly`` (it reads the follow lists, recomputed in full).
+is cheaper than finding that out), ``followers_weekly`` (it reads the follow lists, recomputed in full) and
+``connector_weekly`` (its spheres come counted per week, ``int_sphere_weeks``: at 10M engagements the model takes
+0.06 s in full; updated in place, its weeks with a member whose sphere changed took 0.17 s on a day of the same
+week, and on a new week's first day, every executive's, 1.2 s in full with the members joined).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from pipeline.incremental import (
     _model_sql,
     _sql_reading,
     count,
-    every_executive,
     exec_accounts_changed,
     recompute_partitions,
     replace_rows,
@@ -356,41 +355,6 @@ def _topics_by_delta(con: duckdb.DuckDBPyConnection, inc: Increment) -> str:
     """
 
 
-def update_connector_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    """A row reads its week's own posts and person-weeks, the executive's interactions of the ladder's window
-    ending that week, and the members' spheres: recompute the weeks where any of those changed (the weeks in which a
-    member whose sphere changed engaged)."""
-    members = inc.dirty.get("sphere_members")  # (exec_id, person_id, person_key: the members whose sphere changed)
-    if members is None or not _ready(con, inc, "int_exec_weeks", "int_own_posts", "int_person_weeks", "sphere_members"):
-        return False
-    if every_executive(con, members, "int_exec_weeks"):
-        # every executive has members who changed sphere (the first day of a new week, when Leiden runs again for
-        # all): most of their weeks are dirty, and the model's own SQL is cheaper (2.6 s against 5.5 s)
-        return False
-    n_weeks = _n_weeks(con)
-    interactions = _interactions_changed('distinct exec_id, cast("at" as date) as day')
-    inc.scratch(con, "_inc_cw_dirty", f"""
-        {_changed('int_exec_weeks', 'exec_id, week')}
-        union select exec_id, iso_week(created_at) from ({_changed('int_own_posts', 'exec_id, created_at')})
-            where created_at is not null
-        union {_changed('int_person_weeks', 'exec_id, week')}
-        union select w.exec_id, w.week from int_exec_weeks as w
-            join ({interactions}) as i on i.exec_id = w.exec_id
-                and i.day < w.week + 7 and i.day >= w.week + 7 - 7 * {n_weeks}
-        union select distinct exec_id, week from int_person_weeks semi join {members} using (exec_id, person_key)
-    """)
-    for table in ("int_exec_weeks", "int_person_weeks"):
-        inc.scratch(con, f"_inc_cw_{table}", f"select * from {table} semi join _inc_cw_dirty using (exec_id, week)")
-    inc.scratch(con, "_inc_cw_int_own_posts", """
-        select o.* from int_own_posts as o
-        semi join _inc_cw_dirty as d on d.exec_id = o.exec_id and d.week = iso_week(o.created_at)""")
-    model = _sql_reading(_model_sql("marts", "connector_weekly"),
-                         {t: f"_inc_cw_{t}" for t in ("int_exec_weeks", "int_person_weeks", "int_own_posts")})
-    replace_rows(con, inc, "connector_weekly", ["exec_id", "week"], "_inc_cw_dirty", model)
-    inc.stats["connector_weeks_dirty"] = count(con, "_inc_cw_dirty")
-    return True
-
-
 UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "int_exec_weeks": update_int_exec_weeks,
     "int_window_reach": update_int_window_reach,
@@ -400,5 +364,4 @@ UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "int_own_post_followers": update_int_own_post_followers,
     "signals_weekly": update_signals_weekly,
     "topics": update_topics,
-    "connector_weekly": update_connector_weekly,
 }

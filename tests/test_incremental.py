@@ -37,12 +37,12 @@ SKIP = {"build_info", "_build_state", "_build_segments"}
 UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
            "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "sphere_members",
            "int_person_features", "int_diffusion_edges", "int_diffusion_tree", "chains", "stg_follows", "stg_follow_lists",
-           "stg_exec_follower_counts", "int_sphere_features", "int_sphere_cohorts"}
+           "stg_exec_follower_counts", "int_sphere_features", "int_sphere_cohorts", "int_sphere_weeks"}
 # updated in place whenever their inputs were (pipeline/update_weekly.py)
 WEEKLY = {"int_exec_weeks", "int_window_reach", "weekly_reach", "ladder", "signals_weekly", "int_post_topics",
-          "int_own_post_followers", "topics", "connector_weekly"}
-# updated in place unless every executive has members whose sphere changed: then recomputed in full
-RECOUNTED = {"connector_weekly"}
+          "int_own_post_followers", "topics"}
+# recomputed in full by every update, from counts kept by deltas (pipeline/update_weekly.py)
+RECOUNTED = {"connector_weekly", "spheres", "cohort_percentiles"}
 
 
 def differences(a: Path, b: Path) -> list[str]:
@@ -149,11 +149,8 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
     assert result.full_because is None, result.full_because
     assert result.stats["tables_compacted"] == 0  # (the demo's tables are small: their deleted rows stay)
     assert result.load.parsed_now == len(chosen)  # the build without them forgot their parses
-    assert result.updated >= (UPDATED | WEEKLY) - RECOUNTED
-    # the connector signals: recomputed for the weeks of the members whose sphere changed, or in full when every
-    # executive has such members (the counts over the members follow the changed members by deltas, always)
-    every = result.stats["sphere_members_changed_execs"] == len(executives_in(result.path, "int_exec_weeks"))
-    assert (RECOUNTED & result.updated) == (set() if every else RECOUNTED)
+    assert result.updated >= UPDATED | WEEKLY
+    assert not RECOUNTED & result.updated
     # the demo's newest segments observe again engagements stored before (each collection fetches a post's lists
     # again when its counts changed): those come out unchanged and go no further than int_engagements
     assert split != "latest-week" or result.stats["engagements_updated"] < result.stats["engagements_observed"]
@@ -235,7 +232,7 @@ def test_leiden_runs_again_only_for_the_executives_whose_graph_changed(demo, mon
     assert sorted(ran) == sorted(changed) and result.stats["sphere_graphs_changed"] == len(changed)
     # the counts over the members: recounted for those executives alone, not recomputed in full
     assert result.stats["sphere_members_execs_recomputed"] < len(executives_in(result.path, "sphere_members"))
-    assert result.updated >= RECOUNTED
+    assert {"int_sphere_features", "int_sphere_cohorts", "int_sphere_weeks"} <= result.updated
     assert differences(result.path, demo[2]) == []
 
 
@@ -251,7 +248,7 @@ def test_a_new_day_of_the_current_week_finds_no_communities_again(demo, monkeypa
     # the members' counts the spheres mart reads: updated by the changes of the members' features alone; no
     # executive's members are recomputed (the segment's engagements that were stored before, observed again, come
     # out of int_engagements unchanged and go no further)
-    assert {"int_sphere_features", "int_sphere_cohorts"} <= result.updated
+    assert {"int_sphere_features", "int_sphere_cohorts", "int_sphere_weeks"} <= result.updated
     assert result.stats["engagements_updated"] < result.stats["engagements_observed"]
     assert result.stats["sphere_members_execs_recomputed"] == 0
     assert differences(result.path, demo[2]) == []
@@ -447,7 +444,7 @@ def test_an_executive_whose_sources_flip_has_every_week_recomputed(demo):
 def test_a_new_interaction_of_the_executive_recomputes_the_connector_weeks_its_window_reaches(demo, tmp_path):
     """New data holds only one boost by the executive of someone who engaged with them the week after it (and whom
     they had not engaged with for a ladder window). No person-week changes, but that later week's reciprocity
-    does: connector_weekly must recompute the weeks whose window holds a changed interaction."""
+    does: connector_weekly (recomputed in full by every update) must count the person as engaged back."""
     data_dir = tmp_path / "d"
     shutil.copytree(demo[0], data_dir)
     config = load_config(data_dir / "demo" / "influence.toml")
@@ -489,7 +486,7 @@ def test_a_new_interaction_of_the_executive_recomputes_the_connector_weeks_its_w
         source="mastodon", kind="statuses", exec_id=exec_id, url=record["url"], payload=json.dumps([boost]),
         observed_at=datetime(2026, 11, 30, 21, tzinfo=UTC), params=record["params"])], run_id="20261130T210000Z-test")
     result = build_warehouse(config, data_dir)
-    assert result.full_because is None and "connector_weekly" in result.updated
+    assert result.full_because is None and "connector_weekly" not in result.updated
     con = duckdb.connect(str(result.path), read_only=True)
     try:
         (after,) = con.execute("select reciprocity from connector_weekly where exec_id = ? and week = ?",

@@ -3,7 +3,8 @@
 -- week that mention two or more other people (replies are left out: a reply names everyone in the thread).
 -- reciprocity: of the people who engaged that week, the share the executive engaged with (reshared, quoted,
 -- answered, liked) in the ladder's window ending that week; NULL in a week nobody engaged. spheres_spanned: how
--- many spheres (sphere_members) that week's engagers belong to; 0 in a week nobody engaged.
+-- many spheres (sphere_members) that week's engagers belong to (the week's rows of int_sphere_weeks); 0 in a week
+-- nobody engaged.
 with cfg as (select cast(ceil(window_days / 7.0) as integer) as n_weeks from int_window_reach limit 1),
 intro as (
     select exec_id, week, count(*) as introductions
@@ -29,18 +30,18 @@ answered as (
 back as (
     select pw.exec_id, pw.week,
         count(*) as engagers,
-        count(a.person_key) as engaged_back,
-        count(distinct m.sphere_id) as spheres_spanned
+        count(a.person_key) as engaged_back
     from int_person_weeks as pw
     left join answered as a using (exec_id, week, person_key)
-    left join sphere_members as m using (exec_id, person_key)
     group by all
-)
+),
+spanned as (select exec_id, week, count(*) as spheres_spanned from int_sphere_weeks group by all)
 select
     w.exec_id, w.week,
     coalesce(i.introductions, 0) as introductions,
     b.engaged_back / b.engagers as reciprocity,
-    coalesce(b.spheres_spanned, 0) as spheres_spanned
+    coalesce(s.spheres_spanned, 0) as spheres_spanned
 from int_exec_weeks as w
 left join intro as i using (exec_id, week)
 left join back as b using (exec_id, week)
+left join spanned as s using (exec_id, week)

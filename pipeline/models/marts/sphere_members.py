@@ -358,7 +358,7 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     # only the members whose sphere changed (or who came or went) are replaced and passed on in
     # _inc_old/_inc_new_sphere_members: Leiden found again from scratch mostly finds the same spheres (on a new week's
     # first day at 10M engagements, 597k of 7.1M members changed sphere collected daily, 582k collected weekly), and
-    # the models that count members (pipeline/update_spheres.py) and connector_weekly then follow them alone.
+    # the models that count members (pipeline/update_spheres.py) then follow them alone.
     # Rows are paired by a 64-bit hash of their key and compared by sphere_id and a second hash of the key, with
     # their row ids: a join of integers (at 10M engagements collected daily, 7.1M members against 7.1M: 1.3 s joined
     # by their key columns). A member whose sphere changed is always found. Two different members are paired only
