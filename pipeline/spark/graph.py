@@ -49,7 +49,9 @@ def _sphere_members(spark, to_spark: Callable[[str], str]):
     members = (core.groupBy("exec_id").cogroup(edges.groupBy("exec_id"))
                .applyInPandas(per_exec, "exec_id string, person_key bigint, community bigint"))
     members.persist().createOrReplaceTempView("_sph_core_members")
-    return spark.sql(to_spark(sm.MEMBERS_SQL))
+    for name, sql in sm.SPHERE_STEPS:
+        spark.sql(to_spark(sql)).createOrReplaceTempView(name)
+    return spark.sql(to_spark(sm.WITH_IDS.format(members=sm.MEMBERS_SQL)))
 
 
 def _on_driver(spark, model: Model, settings: dict[str, Any]):

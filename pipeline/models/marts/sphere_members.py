@@ -79,58 +79,65 @@ EDGES_SQL = """
 """
 # (Spark runs the three; the DuckDB build takes the core from the per-engager post counts it keeps, the same people)
 PREP = (("_sph_eng", ENGAGERS_SQL), ("_sph_core", CORE_SQL), ("_sph_linked", LINKED_SQL))
-# one-time engagers: the sphere most linked engagers of their post belong to; then spheres numbered by size.
-# ``{single}``: each one-time engager's sphere, from _sph_eng (Spark) or from the one row each has in the state
-# DuckDB keeps (SINGLE_SQL, below)
-_MEMBERS_SQL = f"""
-    with post_vote as (
+# each one-time engager's one post (perhaps engaged more than once)
+SINGLE_SQL = """select e.exec_id, e.person_key, e.platform, e.post_id from _sph_eng as e
+                anti join _sph_core as c using (exec_id, person_key)"""
+# one-time engagers: the sphere most linked engagers of their post belong to; then spheres numbered by size. Three
+# steps, each a small table, then the members. ``_sph_single``: each one-time engager's one post (SINGLE_SQL).
+# each post's community: the one most of its linked engagers belong to (ties: the smaller number)
+POST_COMMUNITY_SQL = """
+    select exec_id, platform, post_id, arg_max(community, votes * 1e9 - community) as community
+    from (
         select l.exec_id, l.platform, l.post_id, m.community, count(*) as votes
         from _sph_linked as l
         join _sph_core_members as m using (exec_id, person_key)
-        group by l.exec_id, l.platform, l.post_id, m.community
-    ),
-    post_sphere as (
-        select exec_id, platform, post_id, arg_max(community, votes * 1e9 - community) as community
-        from post_vote group by all
-    ),
-    single as ({{single}}),
-    everyone as (
-        select exec_id, person_key, community from _sph_core_members
-        union all
-        select exec_id, person_key, community from single
-    ),
-    -- sizes by one aggregate, not windows over every member (at 10M engagements 2 s instead of 4)
-    kept as (
-        select exec_id, community, count(*) as size, min(person_key) as first_person
-        from everyone group by all having count(*) >= {MIN_SIZE}
-    ),
-    numbered as (
-        select exec_id, community,
-            row_number() over (partition by exec_id order by size desc, first_person) as sphere_id
-        from kept
-    )
-    select k.exec_id, n.sphere_id, k.person_key
-    from everyone as k
-    join numbered as n using (exec_id, community)
+        group by l.exec_id, l.platform, l.post_id, m.community)
+    group by all
 """
+# the communities of at least MIN_SIZE people (nodes, and the one-time engagers of their posts), numbered by size;
+# sizes counted per post, not over every member (at 10M engagements 70k posts hold 7.0M one-time engagers)
+NUMBERED_SQL = f"""
+    with sizes as (
+        select exec_id, community, count(*) as size, min(person_key) as first_person
+        from _sph_core_members group by all
+        union all
+        select p.exec_id, p.community, s.size, s.first_person
+        from (select exec_id, platform, post_id, count(*) as size, min(person_key) as first_person
+              from _sph_single group by all) as s
+        join _sph_post_community as p using (exec_id, platform, post_id)
+    ),
+    kept as (
+        select exec_id, community, sum(size) as size, min(first_person) as first_person
+        from sizes group by all having sum(size) >= {MIN_SIZE}
+    )
+    select exec_id, community,
+        row_number() over (partition by exec_id order by size desc, first_person) as sphere_id
+    from kept
+"""
+# each post's sphere (a post whose community is not a sphere has none): what its one-time engagers join
+POSTS_SQL = """
+    select p.exec_id, p.platform, p.post_id, n.sphere_id
+    from _sph_post_community as p
+    join _sph_numbered as n using (exec_id, community)
+"""
+# (name, SQL): the steps, each read by the next ones by its name (Spark runs them as views)
+SPHERE_STEPS = (("_sph_single", SINGLE_SQL), ("_sph_post_community", POST_COMMUNITY_SQL), ("_sph_numbered", NUMBERED_SQL),
+                ("_sph_posts", POSTS_SQL))
+# the members, keyed: the nodes in a sphere, and the one-time engagers (``{single}``) of a post with one
+_MEMBERS_SQL = """
+    select c.exec_id, n.sphere_id, c.person_key
+    from _sph_core_members as c
+    join _sph_numbered as n using (exec_id, community)
+    union all
+    select s.exec_id, p.sphere_id, s.person_key
+    from {single} as s
+    join _sph_posts as p using (exec_id, platform, post_id)
+"""
+MEMBERS_SQL = _MEMBERS_SQL.format(single="_sph_single")
 # the members' rows as the mart has them, from keyed ones (``{members}``: a query). An update finds the members
 # keyed and formats the ids of those whose sphere changed alone (at 10M engagements the 7.1M members of a new week's
 # first day took 0.45-0.49 s keyed, 1.08-1.16 s with their ids).
 WITH_IDS = "select exec_id, sphere_id, person_id_of(person_key) as person_id, person_key from ({members})"
-# a one-time engager engaged with one post only (perhaps more than once): among the engagers, or ...
-MEMBERS_SQL = WITH_IDS.format(members=_MEMBERS_SQL.format(single="""
-        select e.exec_id, e.person_key, min(p.community) as community
-        from _sph_eng as e
-        join post_sphere as p using (exec_id, platform, post_id)
-        anti join _sph_core as c using (exec_id, person_key)
-        group by all"""))
-# ... the one row each has in _sph_single (_sphere_single's rows, or some executives' of them): no anti join and no
-# grouping of ~7M people (at 10M engagements the members took 3.5-3.7 s against 5.1-5.3 s, the same rows)
-_FROM_SINGLE = """
-        select e.exec_id, e.person_key, p.community
-        from _sph_single as e
-        join post_sphere as p using (exec_id, platform, post_id)"""
-MEMBERS_FROM_SINGLE_SQL = _MEMBERS_SQL.format(single=_FROM_SINGLE)
 
 
 def communities(exec_id: str, people: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -209,10 +216,8 @@ PEOPLE_SQL = "select exec_id, person_key, count(*) as posts from {eng} group by 
 
 # What an incremental build (pipeline/incremental.py) needs to update the spheres without re-reading every
 # engagement, kept in the warehouse by every build: each node's count of distinct posts (two or more),
-# the one post of each one-time engager, each post's linked engagers, the weighted edges, the nodes' communities.
-# A full build writes them as it goes and reads its later steps from them (not from copies).
-SINGLE_SQL = """select e.exec_id, e.person_key, e.platform, e.post_id from _sph_eng as e
-                anti join _sph_core as c using (exec_id, person_key)"""
+# the one post of each one-time engager, each post's linked engagers, the weighted edges, the nodes' communities,
+# each post's sphere. A full build writes them as it goes and reads its later steps from them (not from copies).
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
@@ -229,9 +234,14 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
     con.execute("create or replace temp view _sph_core_members as select * from _sphere_core")
     con.execute(f"create or replace table _sphere_single as {SINGLE_SQL}")
     con.execute("create or replace temp view _sph_single as select * from _sphere_single")
-    con.execute(f"create or replace table sphere_members as {WITH_IDS.format(members=MEMBERS_FROM_SINGLE_SQL)}")
-    con.execute("drop table _sph_eng")
-    for v in ("_sph_core", "_sph_linked", "_sph_core_members", "_sph_single"):
+    con.execute(f"create or replace temp table _sph_post_community as {POST_COMMUNITY_SQL}")
+    con.execute(f"create or replace temp table _sph_numbered as {NUMBERED_SQL}")
+    con.execute(f"create or replace table _sphere_posts as {POSTS_SQL}")
+    con.execute("create or replace temp view _sph_posts as select * from _sphere_posts")
+    con.execute(f"create or replace table sphere_members as {WITH_IDS.format(members=MEMBERS_SQL)}")
+    for t in ("_sph_eng", "_sph_post_community", "_sph_numbered"):
+        con.execute(f"drop table {t}")
+    for v in ("_sph_core", "_sph_linked", "_sph_core_members", "_sph_single", "_sph_posts"):
         con.execute(f"drop view {v}")
 
 
@@ -345,16 +355,36 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         "select * from _sphere_edges semi join _sph_x using (exec_id)"))
     replace_rows(con, inc, "_sphere_core", ["exec_id"], "_sph_x", "select * from _sph_raw")
     con.unregister("_sph_raw")
-    # the members of the executives whose graph changed, by MEMBERS_FROM_SINGLE_SQL over their part of the state (keyed)
+    # the spheres of the executives whose members may have changed, by the steps over their part of the state
     scoped = {
-        "_sph_single": "select exec_id, platform, post_id, person_key from _sphere_single",
-        "_sph_core": "select exec_id, person_key from _sphere_people",
+        "_sph_single": "select exec_id, person_key, platform, post_id from _sphere_single",
         "_sph_linked": "select * from _sphere_linked",
         "_sph_core_members": "select * from _sphere_core",
     }
     for name, sql in scoped.items():
         inc.scratch(con, name, f"select * from ({sql}) semi join _sph_m using (exec_id)", view=True)
-    inc.scratch(con, "_sph_members", MEMBERS_FROM_SINGLE_SQL)
+    inc.scratch(con, "_sph_post_community", POST_COMMUNITY_SQL)
+    inc.scratch(con, "_sph_numbered", NUMBERED_SQL)
+    inc.scratch(con, "_sph_posts", POSTS_SQL)
+    # the posts whose sphere changed, or that gained or lost one: their one-time engagers follow them
+    inc.scratch(con, "_sph_posts_changed", """
+        select exec_id, platform, post_id
+        from (select * from _sphere_posts semi join _sph_m using (exec_id)) as o
+        full join _sph_posts as n using (exec_id, platform, post_id)
+        where o.sphere_id is distinct from n.sphere_id""")
+    replace_rows(con, inc, "_sphere_posts", ["exec_id", "platform", "post_id"], "_sph_posts_changed",
+                 "select * from _sph_posts semi join _sph_posts_changed using (exec_id, platform, post_id)")
+    inc.stats["sphere_posts_changed"] = count(con, "_sph_posts_changed")
+    # Who may have changed sphere, come or gone: every node (its community, or its community's number, may have
+    # changed), everyone whose engagements changed (a node or a one-time engager now, or before, or neither), and the
+    # one-time engagers of the posts whose sphere changed. Any other member is a one-time engager of the same post as
+    # before, whose sphere is the same. Only those are found again and compared with the stored ones.
+    inc.scratch(con, "_sph_k", """
+        select exec_id, person_key from _sph_core_members
+        union select exec_id, person_key from _sph_p
+        union select exec_id, person_key from _sph_single semi join _sph_posts_changed using (exec_id, platform, post_id)""")
+    inc.scratch(con, "_sph_members", _MEMBERS_SQL.format(
+        single="(select * from _sph_single semi join _sph_k using (exec_id, person_key))"))
     # only the members whose sphere changed (or who came or went) are replaced and passed on in
     # _inc_old/_inc_new_sphere_members: Leiden found again from scratch mostly finds the same spheres (on a new week's
     # first day at 10M engagements, 597k of 7.1M members changed sphere collected daily, 582k collected weekly), and
@@ -368,7 +398,7 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     with inc.transaction(con):
         inc.scratch(con, "_sph_member_rowids", f"""
             select o.rid as old_rid, n.rid as new_rid
-            from ({member.format(t="sphere_members semi join _sph_m using (exec_id)")}) as o
+            from ({member.format(t="sphere_members semi join _sph_k using (exec_id, person_key)")}) as o
             full join ({member.format(t="_sph_members")}) as n using (h)
             where o.sphere_id is distinct from n.sphere_id or o.k is distinct from n.k""")
         inc.scratch(con, "_inc_rows_sphere_members", """
