@@ -77,27 +77,27 @@ def update_int_sphere_features(con: duckdb.DuckDBPyConnection, inc: Increment) -
     return True
 
 
-def update_int_sphere_cohorts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+def _by_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: str, columns: str,
+                     where: str = "") -> bool:
+    """``_by_delta`` of a count of ``people`` whose input is the members' person-weeks: ``columns`` of the rows of
+    int_person_weeks ``where`` they hold."""
     if not {"sphere_members", "int_person_weeks"} <= inc.updated:
         return False
-    # each person's first week with the executive is one row of int_person_weeks (int_sphere_cohorts.sql)
-    first = "select exec_id, person_key, ring, first_week{d} from {t} where week = first_week"
-    _by_delta(con, inc, "int_sphere_cohorts", "exec_id, sphere_id, ring, first_week", "people",
-              first.format(d="", t="int_person_weeks"),
-              f"{first.format(d=', -1 as d', t='_inc_old_int_person_weeks')} "
-              f"union all {first.format(d=', 1 as d', t='_inc_new_int_person_weeks')}", "exec_id, person_key")
+    rows = f"select exec_id, person_key, {columns}{{d}} from {{t}} {where}"
+    _by_delta(con, inc, model, keys, "people", rows.format(d="", t="int_person_weeks"),
+              f"{rows.format(d=', -1 as d', t='_inc_old_int_person_weeks')} "
+              f"union all {rows.format(d=', 1 as d', t='_inc_new_int_person_weeks')}", "exec_id, person_key")
     return True
+
+
+def update_int_sphere_cohorts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    # each person's first week with the executive is one row of int_person_weeks (int_sphere_cohorts.sql)
+    return _by_person_weeks(con, inc, "int_sphere_cohorts", "exec_id, sphere_id, ring, first_week", "ring, first_week",
+                            "where week = first_week")
 
 
 def update_int_sphere_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    if not {"sphere_members", "int_person_weeks"} <= inc.updated:
-        return False
-    weeks = "select exec_id, person_key, week{d} from {t}"
-    _by_delta(con, inc, "int_sphere_weeks", "exec_id, sphere_id, week", "people",
-              weeks.format(d="", t="int_person_weeks"),
-              f"{weeks.format(d=', -1 as d', t='_inc_old_int_person_weeks')} "
-              f"union all {weeks.format(d=', 1 as d', t='_inc_new_int_person_weeks')}", "exec_id, person_key")
-    return True
+    return _by_person_weeks(con, inc, "int_sphere_weeks", "exec_id, sphere_id, week", "week")
 
 
 UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
