@@ -82,8 +82,8 @@ PREP = (("_sph_eng", ENGAGERS_SQL), ("_sph_core", CORE_SQL), ("_sph_linked", LIN
 # each one-time engager's one post (perhaps engaged more than once)
 SINGLE_SQL = """select e.exec_id, e.person_key, e.platform, e.post_id from _sph_eng as e
                 anti join _sph_core as c using (exec_id, person_key)"""
-# one-time engagers: the sphere most linked engagers of their post belong to; then spheres numbered by size. Three
-# steps, each a small table, then the members. ``_sph_single``: each one-time engager's one post (SINGLE_SQL).
+# One-time engagers join the sphere most linked engagers of their post belong to; spheres are numbered by size.
+# From ``_sph_single`` (SINGLE_SQL), three steps, each a small table, then the members.
 # each post's community: the one most of its linked engagers belong to (ties: the smaller number)
 POST_COMMUNITY_SQL = """
     select exec_id, platform, post_id, arg_max(community, votes * 1e9 - community) as community
