@@ -268,13 +268,27 @@ def test_the_update_path_meets_identity_and_tie_changes(demo):
     assert chosen
     aside = _held_back(data_dir, chosen)
     try:
-        build_warehouse(config, data_dir, full=True)
+        first = build_warehouse(config, data_dir, full=True)
     finally:
         _put_back(data_dir, aside)
+    members_before = _members(first.path)
     result = build_warehouse(config, data_dir)
     assert result.full_because is None
     assert result.stats.get("repersoned_accounts", 0) > 0 or result.stats.get("tie_pairs", 0) > 0
+    # a sphere member whose account joined another person's is gone as that person: the update must take them out
+    # (sphere_members' update finds them among the people whose engagements changed)
+    assert members_before - _members(result.path, engaged=True)
     assert differences(result.path, reference) == []
+
+
+def _members(warehouse: Path, engaged: bool = False) -> set[tuple[str, int]]:
+    """The (exec_id, person_key) of a warehouse's sphere members, or (``engaged``) of everyone who engaged."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        table = "int_engagements" if engaged else "sphere_members"
+        return set(con.execute(f"select distinct exec_id, person_key from {table}").fetchall())
+    finally:
+        con.close()
 
 
 def test_a_data_dir_moved_elsewhere_is_updated_not_rebuilt(demo, tmp_path):
