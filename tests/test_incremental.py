@@ -180,7 +180,8 @@ def executives_in(warehouse: Path, table: str) -> set[str]:
 
 def _update_counting_leiden(demo, segment: Path, monkeypatch) -> tuple:
     """Held back: one segment. Returns the update's result, the executives Leiden ran for, those whose graph of
-    engagers (nodes or weighted edges) differs from the last build's, and those with a graph."""
+    engagers (its nodes, the people linked on each post, or its weighted edges) differs from the last build's, and
+    those with a graph."""
     data_dir, config, reference = demo
     aside = _held_back(data_dir, [segment])
     try:
@@ -210,10 +211,8 @@ def _update_counting_leiden(demo, segment: Path, monkeypatch) -> tuple:
         changed = {x for (x,) in con.execute("""
             select exec_id from ((select * from a._sphere_edges except all select * from b._sphere_edges)
                 union all (select * from b._sphere_edges except all select * from a._sphere_edges))
-            union select exec_id from ((select exec_id, person_key from a._sphere_people
-                    except select exec_id, person_key from b._sphere_people)
-                union all (select exec_id, person_key from b._sphere_people
-                    except select exec_id, person_key from a._sphere_people))""").fetchall()}
+            union select exec_id from ((select * from a._sphere_linked except all select * from b._sphere_linked)
+                union all (select * from b._sphere_linked except all select * from a._sphere_linked))""").fetchall()}
         with_graph = {x for (x,) in con.execute("select distinct exec_id from b._sphere_people").fetchall()}
     finally:
         con.close()
@@ -841,8 +840,9 @@ def test_a_day_of_new_engagements_adds_only_new_people_to_a_topic(tmp_path):
 
 
 
-def _post_on_bluesky(data_dir: Path, exec_id: str, at: datetime, rkey: str, tags: list[str]) -> None:
-    """A raw author-feed record of one new post of the executive's, tagged with ``tags``, observed at ``at``."""
+def _post_on_bluesky(data_dir: Path, exec_id: str, at: datetime, rkey: str, tags: list[str]) -> str:
+    """A raw author-feed record of one new post of the executive's, tagged with ``tags``, observed at ``at``; returns
+    the post's URI."""
     template = None
     with gzip.open(ROOT / "data" / "demo" / "raw.jsonl.gz", "rt", encoding="utf-8") as fh:
         for line in fh:
@@ -863,6 +863,7 @@ def _post_on_bluesky(data_dir: Path, exec_id: str, at: datetime, rkey: str, tags
         source="bluesky", kind="author_feed", exec_id=exec_id, url=template["url"],
         payload=json.dumps({"feed": [{"post": post}]}), observed_at=at, params=template["params"])],
         run_id=at.strftime("%Y%m%dT%H%M%SZ") + "-" + rkey)
+    return post["uri"]
 
 
 def test_a_new_post_names_an_observed_topic_by_its_least_form_and_a_declared_one_as_declared(tmp_path):
@@ -900,6 +901,60 @@ def test_a_new_post_names_an_observed_topic_by_its_least_form_and_a_declared_one
         con.close()
     assert got["teamwork"] == ("t_eamwork", 2)
     assert got[declared] == (declared_name, declared_posts + 1)
+    updated = tmp_path / "updated.duckdb"
+    shutil.copyfile(result.path, updated)
+    assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []
+
+
+def test_a_person_linked_alone_on_the_posts_they_engaged_joins_the_graph_and_makes_a_sphere(tmp_path):
+    """Leiden's graph is the linked people and their edges. A person who engaged with two posts, on each of which
+    they are the only one linked (the others engaged once), adds a node and no edge: the update must still find the
+    executive's communities again. Here two new posts of the last week the spheres take in: one liked by three
+    newcomers, A, B and N, the other by N alone, collected in the current week. N is a community of one, and the
+    first post's one-time engagers A and B join it: a sphere of three, as a full build finds."""
+    data_dir, config, first = _demo_built_in_full(tmp_path)
+    con = duckdb.connect(str(first.path), read_only=True)
+    try:
+        exec_id = con.execute("select min(exec_id) from int_own_posts where platform = 'bluesky'").fetchone()[0]
+        (latest,) = con.execute("select max(first_seen) from int_engagements").fetchone()
+        (through,) = con.execute("select through_week from int_sphere_window").fetchone()
+    finally:
+        con.close()
+    template = None
+    with gzip.open(ROOT / "data" / "demo" / "raw.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            if record["source"] == "bluesky" and record["kind"] == "likes" and record["exec_id"] == exec_id:
+                template = record
+                break
+    assert template and through is not None
+    # posted and liked in the spheres' last week (its Wednesday), collected a minute after the latest collection
+    posted = datetime.combine(through + timedelta(days=2), time(12), tzinfo=UTC)
+    collected = latest + timedelta(minutes=1)
+    uris = [_post_on_bluesky(data_dir, exec_id, posted, rkey, ["alone"]) for rkey in ("3zzzalonea", "3zzzaloneb")]
+    people = {name: {"did": f"did:plc:alone{name.lower()}000000000000000", "handle": f"alone-{name}.bsky.social",
+                     "displayName": name, "labels": []} for name in ("A", "B", "N")}
+    liked = (posted + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    for uri, who in ((uris[0], "ABN"), (uris[1], "N")):
+        likes = [{"actor": people[n], "createdAt": liked, "indexedAt": liked} for n in who]
+        RawStore(data_dir / "raw").append([RawRecord(
+            source="bluesky", kind="likes", exec_id=exec_id, url=template["url"],
+            payload=json.dumps({"uri": uri, "likes": likes}), observed_at=collected,
+            params={**template["params"], "uri": uri})], run_id=collected.strftime("%Y%m%dT%H%M%SZ") + "-alone" + who)
+    result = build_warehouse(config, data_dir)
+    assert result.full_because is None and through_week(result.path) == through
+    assert result.stats["engagements_updated"] == 4
+    # no edge changed (N is linked with no one), yet the executive's graph changed: Leiden ran for it
+    assert result.stats["sphere_graphs_changed"] == 1
+    con = duckdb.connect(str(result.path), read_only=True)
+    try:
+        spheres = con.execute("""
+            select m.sphere_id, list(a.handle order by a.handle) from sphere_members as m
+            join accounts as a on a.person_id = m.person_id and a.handle like 'alone-%'
+            where m.exec_id = ? group by m.sphere_id""", [exec_id]).fetchall()
+    finally:
+        con.close()
+    assert [handles for _, handles in spheres] == [[f"alone-{n}.bsky.social" for n in "ABN"]]
     updated = tmp_path / "updated.duckdb"
     shutil.copyfile(result.path, updated)
     assert differences(updated, build_warehouse(config, data_dir, full=True).path) == []

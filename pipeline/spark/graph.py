@@ -35,8 +35,10 @@ def _sphere_members(spark, to_spark: Callable[[str], str]):
     for name, sql in sm.PREP:
         spark.sql(to_spark(sql)).persist().createOrReplaceTempView(name)
     edges = spark.sql(to_spark(sm.EDGES_SQL))
-    # fresh column ids on one side: both sides descend from _sph_eng, and Spark would call exec_id ambiguous
-    core = spark.table("_sph_core").selectExpr("exec_id as exec_id", "person_key as person_key")
+    # the graph's nodes (the linked people), with fresh column ids: both sides descend from _sph_eng, and Spark
+    # would call exec_id ambiguous
+    core = spark.sql(to_spark(sm.GRAPH_NODES_SQL.format(linked="_sph_linked"))).selectExpr(
+        "exec_id as exec_id", "person_key as person_key")
 
     def per_exec(people: pd.DataFrame, e: pd.DataFrame) -> pd.DataFrame:
         exec_id = people["exec_id"].iloc[0] if len(people) else e["exec_id"].iloc[0]
