@@ -33,6 +33,7 @@ import duckdb
 import igraph as ig
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.workers import worker_pool
 
@@ -193,25 +194,39 @@ def _communities_table(con: duckdb.DuckDBPyConnection, core: str, edges: str) ->
     community)."""
     con.execute(f"create or replace temp table _sph_nodes as {NODES_SQL.format(core=core)}")
     nodes = con.sql("select exec_id, person_key from _sph_nodes order by exec_id, i").to_arrow_table()
+    people = con.execute("select exec_id, count(*) from _sph_nodes group by all order by exec_id").fetchall()
     numbered = con.sql(NUMBERED_EDGES_SQL.format(edges=edges)).to_arrow_table()
     con.execute("drop table _sph_nodes")
-    core_exec = nodes.column("exec_id").to_numpy(zero_copy_only=False)
-    e_exec = numbered.column("exec_id").to_numpy(zero_copy_only=False)
     e_u = numbered.column("ui").to_numpy()
     e_v = numbered.column("vi").to_numpy()
     e_w = numbered.column("w").to_numpy().astype(float)
-    # both are sorted by executive: each executive's people and edges are one slice of them
-    jobs = []
-    for exec_id in sorted(set(core_exec.tolist())):
-        p0, p1 = np.searchsorted(core_exec, exec_id, "left"), np.searchsorted(core_exec, exec_id, "right")
-        e0, e1 = np.searchsorted(e_exec, exec_id, "left"), np.searchsorted(e_exec, exec_id, "right")
-        jobs.append((exec_id, int(p1 - p0), e_u[e0:e1], e_v[e0:e1], e_w[e0:e1]))
-    # each executive's graph is independent: one process per core (igraph holds the GIL), largest graphs first
+    # both are sorted by executive: each executive's people and edges are one slice of them, found from their
+    # counts (the 2.27M edges' executive ids made Python strings and searched took 0.2 s at 10M engagements)
+    edges_of = {x["values"]: x["counts"] for x in pc.value_counts(numbered.column("exec_id")).to_pylist()}
+    jobs, e0 = [], 0
+    for exec_id, n in people:
+        e1 = e0 + edges_of.get(exec_id, 0)
+        jobs.append((exec_id, n, e_u[e0:e1], e_v[e0:e1], e_w[e0:e1]))
+        e0 = e1
+    # each executive's graph is independent: one process per core (igraph holds the GIL), this one among them. The
+    # worker processes take the graphs largest first, this process the smallest first, until they meet (a graph
+    # still waiting for a worker is taken back; the largest are always left to the workers), so this process does
+    # not wait idle while they start (at 10M engagements the step took 1.5-2.3 s against 2.1-3.0 s with two
+    # workers, with the slices above)
     workers = min(os.cpu_count() or 1, len(jobs))
     if workers > 1 and len(e_u) >= PARALLEL_FROM_EDGES:
         by_size = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
-        with worker_pool(workers) as pool:
-            done = dict(zip(by_size, pool.map(_communities_of, [jobs[i] for i in by_size]), strict=True))
+        done: dict[int, np.ndarray] = {}
+        with worker_pool(workers - 1) as pool:
+            futures = [pool.submit(_communities_of, jobs[i]) for i in by_size]
+            # (the workers' first graphs, one each, are never taken back)
+            for i, future in reversed(list(zip(by_size, futures, strict=True))[workers - 1:]):
+                if not future.cancel():
+                    break  # a worker has it, and every larger one
+                done[i] = _communities_of(jobs[i])
+            for i, future in zip(by_size, futures, strict=True):
+                if i not in done:
+                    done[i] = future.result()
         out_comm = [done[i] for i in range(len(jobs))]
     else:
         out_comm = [_communities_of(j) for j in jobs]
