@@ -840,17 +840,20 @@ def test_a_day_of_new_engagements_adds_only_new_people_to_a_topic(tmp_path):
 
 
 
-def _post_on_bluesky(data_dir: Path, exec_id: str, at: datetime, rkey: str, tags: list[str]) -> str:
-    """A raw author-feed record of one new post of the executive's, tagged with ``tags``, observed at ``at``; returns
-    the post's URI."""
-    template = None
+def _demo_bluesky_record(exec_id: str, kind: str) -> dict:
+    """The demo's first raw Bluesky record of ``kind`` for the executive: a template for new ones."""
     with gzip.open(ROOT / "data" / "demo" / "raw.jsonl.gz", "rt", encoding="utf-8") as fh:
         for line in fh:
             record = json.loads(line)
-            if record["source"] == "bluesky" and record["kind"] == "author_feed" and record["exec_id"] == exec_id:
-                template = record
-                break
-    assert template
+            if record["source"] == "bluesky" and record["kind"] == kind and record["exec_id"] == exec_id:
+                return record
+    raise AssertionError(f"the demo has no Bluesky {kind} record of {exec_id}")
+
+
+def _post_on_bluesky(data_dir: Path, exec_id: str, at: datetime, rkey: str, tags: list[str]) -> str:
+    """A raw author-feed record of one new post of the executive's, tagged with ``tags``, observed at ``at``; returns
+    the post's URI."""
+    template = _demo_bluesky_record(exec_id, "author_feed")
     item = json.loads(template["payload"])["feed"][0]["post"]
     created = (at - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     post = {**item, "uri": item["uri"].rsplit("/", 1)[0] + "/" + rkey, "cid": f"bafyrei{rkey}", "likeCount": 0,
@@ -920,14 +923,8 @@ def test_a_person_linked_alone_on_the_posts_they_engaged_joins_the_graph_and_mak
         (through,) = con.execute("select through_week from int_sphere_window").fetchone()
     finally:
         con.close()
-    template = None
-    with gzip.open(ROOT / "data" / "demo" / "raw.jsonl.gz", "rt", encoding="utf-8") as fh:
-        for line in fh:
-            record = json.loads(line)
-            if record["source"] == "bluesky" and record["kind"] == "likes" and record["exec_id"] == exec_id:
-                template = record
-                break
-    assert template and through is not None
+    template = _demo_bluesky_record(exec_id, "likes")
+    assert through is not None
     # posted and liked in the spheres' last week (its Wednesday), collected a minute after the latest collection
     posted = datetime.combine(through + timedelta(days=2), time(12), tzinfo=UTC)
     collected = latest + timedelta(minutes=1)
