@@ -131,9 +131,21 @@ def test_spheres_are_the_same_computed_in_worker_processes(built, monkeypatch):
         return real_pool(workers)
 
     monkeypatch.setattr(sm, "worker_pool", counted)
+    # the graphs this process takes itself (a worker process runs the module unpatched)
+    here: list[str] = []
+    real_communities = sm.communities_of_nodes
+
+    def in_this_process(exec_id, *args):
+        here.append(exec_id)
+        return real_communities(exec_id, *args)
+
+    monkeypatch.setattr(sm, "communities_of_nodes", in_this_process)
     sm.build(built, {})
     assert len(pools) == 1
     assert built.execute("select * from sphere_members order by all").fetchall() == serial
+    # one worker with two cores, and it always gets the largest graph: this process did not take them all
+    (graphs,) = built.execute("select count(distinct exec_id) from _sphere_core").fetchone()
+    assert pools == [1] and len(here) < graphs
 
 
 def test_ephemeral_views_end_with_the_build(built):
