@@ -19,9 +19,9 @@ setup: $(BIN)/influence
 demo: setup
 	$(BIN)/influence demo --data-dir $(DATA) --port $(PORT)
 
-## make test: the linter, then the whole test suite; then the dependency audit when CI=true or AUDIT=1
+## make test: the linter, then the whole test suite (two processes, each test file in one of them); then the dependency audit when CI=true or AUDIT=1
 test: setup lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 	@if [ "$$CI" = "true" ] || [ -n "$(AUDIT)" ]; then $(MAKE) --no-print-directory audit; fi
 
 ## make audit: known vulnerabilities in the locked dependencies (requirements.lock), from PyPI's advisory data only
