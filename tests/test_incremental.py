@@ -643,6 +643,32 @@ def test_take_rows_finds_the_rows_and_row_ids_a_join_finds_in_two_steps_from_a_w
     inc.finish(con)
 
 
+def test_engagements_found_by_their_key_hash_are_held_to_their_keys(tmp_path):
+    """engagements_by_key finds the rows of the keys asked for by key_hash, as int_engagements.sql computes it, and
+    leaves out a row whose hash is one of theirs but whose key is not (a collision, planted here): in two steps from
+    the wide table, and in one from a narrow one."""
+    from pipeline.incremental import Increment, _model_sql, engagements_by_key, take_rows
+
+    assert "hash(e.exec_id, e.platform, e.engagement_key) as key_hash" in _model_sql("intermediate", "int_engagements")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    extra = ", ".join(f"i * {n} as c{n}" for n in range(8))
+    for table, n in (("wide", 200000), ("narrow", 5000)):
+        columns = "'e' || (i % 7) as exec_id, 'bluesky' as platform, 'like:' || i as engagement_key, i as n"
+        con.execute(f"create table {table} as select *, hash(exec_id, platform, engagement_key) as key_hash from "
+                    f"(select {columns}{', ' + extra if table == 'wide' else ''} from range({n}) t(i))")
+        con.execute(f"create or replace table keys as select exec_id, platform, engagement_key from {table} "
+                    "where n in (3, 1234, 4999)")
+        # another engagement made to share the hash of the first key (a collision)
+        con.execute(f"update {table} set key_hash = (select key_hash from {table} where n = 3) where n = 77")
+        inc = Increment()
+        take_rows(con, inc, f"_t_{table}", table, **engagements_by_key("keys"), with_rowid=False)
+        assert [n for (n,) in con.execute(f"select n from _t_{table} order by n").fetchall()] == [3, 1234, 4999]
+        # (without the keys held, the collision comes too: the hash alone is a superset)
+        take_rows(con, inc, f"_h_{table}", table, engagements_by_key("keys")["match"], with_rowid=False)
+        assert [n for (n,) in con.execute(f"select n from _h_{table} order by n").fetchall()] == [3, 77, 1234, 4999]
+        inc.finish(con)
+
+
 def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(f"select count(*) from {table}").fetchone()[0]
 
