@@ -328,14 +328,21 @@ def _topics_by_delta(con: duckdb.DuckDBPyConnection, inc: Increment) -> str:
         semi join _inc_tp_delta using (exec_id, topic_key)
         anti join int_exec_people as x using (exec_id, person_key)
     """)
-    inc.scratch(con, "_inc_tp_had", """
-        select distinct e.exec_id, t.topic_key, e.person_key
-        from int_engagements as e
-        semi join (select distinct exec_id, person_key from _inc_tp_new) using (exec_id, person_key)
-        anti join _inc_new_int_engagements using (exec_id, platform, engagement_key)
-        join int_post_topics as t using (exec_id, platform, post_id)
-        semi join _inc_tp_delta using (exec_id, topic_key)
-    """)
+    # (their engagements found by row id first, reading two columns of every row, then the columns the rest reads
+    # of those rows alone: at 10M engagements 0.17 s against 0.36 s in one scan, where every row's engagement key
+    # was read for the anti join; `/tmp/s22/tp.py` of session 22, medians of 5)
+    with inc.transaction(con):
+        inc.scratch(con, "_inc_tp_had_ids", """
+            select e.rowid as _inc_rowid from int_engagements as e
+            semi join (select distinct exec_id, person_key from _inc_tp_new) using (exec_id, person_key)""")
+        inc.scratch(con, "_inc_tp_had", """
+            select distinct e.exec_id, t.topic_key, e.person_key
+            from int_engagements as e
+            semi join _inc_tp_had_ids as i on e.rowid = i._inc_rowid
+            anti join _inc_new_int_engagements using (exec_id, platform, engagement_key)
+            join int_post_topics as t using (exec_id, platform, post_id)
+            semi join _inc_tp_delta using (exec_id, topic_key)
+        """)
     return """
         select t.exec_id, t.topic_key,
             -- a declared topic is named as declared; an observed one by the least of its posts' forms
