@@ -44,11 +44,28 @@ def test_every_view_keeps_its_declared_grain(built):
         check_grain(built, m)  # raises ModelError naming the model and a key
 
 
+def test_a_kept_grain_hash_is_the_hash_of_the_grain(built):
+    """The grain check reads a model's ``-- grain hash:`` column for the hash of its grain: a repeat of the grain
+    must repeat it, so it must be that hash."""
+    kept = {m.name: m for m in discover() if m.grain_hash}
+    assert "int_engagements" in kept
+    for m in kept.values():
+        rows, wrong = built.execute(f"select count(*), count(*) filter (where {m.grain_hash} is distinct from "
+                                    f"hash({', '.join(m.grain)})) from {m.name}").fetchone()
+        assert rows > 0 and wrong == 0, m.name
+
+
 def test_the_grain_check_catches_a_duplicate(built):
     built.execute("create or replace view _dup as select * from stg_engagements union all "
                   "select * from (select * from stg_engagements limit 1)")
     with pytest.raises(ModelError, match="_dup: 2 rows share the declared grain"):
         check_grain(built, Model("_dup", "staging", None, ["exec_id", "platform", "engagement_key"]))
+    # and by a kept hash of the grain
+    built.execute("create or replace view _dup_hashed as select * from int_engagements union all "
+                  "select * from (select * from int_engagements limit 1)")
+    with pytest.raises(ModelError, match="_dup_hashed: 2 rows share the declared grain"):
+        check_grain(built, Model("_dup_hashed", "intermediate", None, ["exec_id", "platform", "engagement_key"],
+                                 grain_hash="key_hash"))
 
 
 # What stg_engagements means, written the plain way: one aggregate over every observation. The model takes a
