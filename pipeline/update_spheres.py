@@ -39,27 +39,24 @@ MEMBERS_BEFORE = """(
 
 
 def _by_delta(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: str, value: str,
-              input_now: str, input_change: str, using: str, change_using: str | None = None) -> None:
+              input_now: str, input_change: str, using: str) -> None:
     """Add to ``model``'s counts (``value``, grouped by ``keys``) the change described in the module's docstring:
     ``input_now`` holds the members' inputs as they are now, ``input_change`` their change (``d`` +1 or -1 per row),
-    both with the columns of ``keys`` besides exec_id and sphere_id; ``input_now`` is joined to the members by
-    ``using`` (a member is named by both ``person_id`` and ``person_key``), ``input_change`` by ``change_using``
-    (``using`` unless given), which names them by ``person_key`` (perhaps with ``exec_id``). A count that reaches 0
-    goes."""
-    change_using = change_using or using
+    both with the columns of ``keys`` besides exec_id and sphere_id, both joined to the members by ``using``
+    (``person_key``, perhaps with ``exec_id``). A count that reaches 0 goes."""
     grouped = [k.strip() for k in keys.split(",")]
     fields = ", ".join(f"i.{k}" for k in grouped[2:])
     delta = f"_inc_{model}_delta"
     inc.scratch(con, delta, f"""
         select {keys}, sum(d) as d from (
             select m.exec_id, m.sphere_id, {fields}, m.d
-            from (select exec_id, sphere_id, person_id, person_key, 1 as d from _inc_new_sphere_members
-                  union all select exec_id, sphere_id, person_id, person_key, -1 from _inc_old_sphere_members) as m
+            from (select exec_id, sphere_id, person_key, 1 as d from _inc_new_sphere_members
+                  union all select exec_id, sphere_id, person_key, -1 from _inc_old_sphere_members) as m
             join ({input_now}) as i using ({using})
             union all
             select m.exec_id, m.sphere_id, {fields}, i.d
-            from {MEMBERS_BEFORE.format(changed=input_change, using=change_using)} as m
-            join ({input_change}) as i using ({change_using}))
+            from {MEMBERS_BEFORE.format(changed=input_change, using=using)} as m
+            join ({input_change}) as i using ({using}))
         group by all having sum(d) <> 0""")
     replace_rows(con, inc, model, grouped, delta, f"""
         select * from (
@@ -74,13 +71,12 @@ def update_int_sphere_features(con: duckdb.DuckDBPyConnection, inc: Increment) -
     # (an input recomputed in full: which of its rows changed is not known)
     if not {"sphere_members", "int_person_features"} <= inc.updated:
         return False
-    # the features' change by the people's key, as the members before are found (a person id that is not a key's,
-    # e.g. an unmatched tie's, is no member)
+    # by the people's key, as the members before are found
     _by_delta(con, inc, "int_sphere_features", "exec_id, sphere_id, source, feature", "n_in",
-              "select person_id, source, feature from int_person_features", """
-              select person_key(person_id) as person_key, source, feature, -1 as d from _inc_old_int_person_features
-              union all select person_key(person_id), source, feature, 1 from _inc_new_int_person_features""",
-              "person_id", "person_key")
+              "select person_key, source, feature from int_person_features", """
+              select person_key, source, feature, -1 as d from _inc_old_int_person_features
+              union all select person_key, source, feature, 1 from _inc_new_int_person_features""",
+              "person_key")
     return True
 
 

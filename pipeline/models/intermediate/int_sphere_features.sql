@@ -5,5 +5,5 @@
 -- per executive, so nobody is counted twice.
 select m.exec_id, m.sphere_id, f.source, f.feature, count(*) as n_in
 from sphere_members as m
-join int_person_features as f using (person_id)
+join int_person_features as f using (person_key)
 group by all
