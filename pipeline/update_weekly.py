@@ -109,7 +109,8 @@ def _n_weeks(con: duckdb.DuckDBPyConnection) -> int:
 def update_int_window_reach(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     if not _ready(con, inc, "int_exec_weeks", "int_person_weeks"):
         return False
-    back = 7 * (_n_weeks(con) - 1)
+    n_weeks = _n_weeks(con)
+    back = 7 * (n_weeks - 1)
     # per executive, the first window that changed: a changed person-week's own week, or a week its span gained
     # or lost; every row from there on is recomputed (later windows may not have changed: cheap, and simple)
     inc.scratch(con, "_inc_wr_from", f"""
@@ -130,7 +131,7 @@ def update_int_window_reach(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
     weeks = con.execute("select coalesce(max(n), 0) from (select count(*) as n from _inc_wr_dirty group by exec_id)")
     direct = weeks.fetchone()[0] <= WINDOW_REACH_DIRECT_WEEKS
     if direct:
-        rows = _WINDOW_REACH_DIRECT.format(back=back)
+        rows = _WINDOW_REACH_DIRECT.format(n_weeks=n_weeks, back=back)
     else:
         model = _sql_reading(_model_sql("intermediate", "int_window_reach"),
                              {t: f"_inc_wr_{t}" for t in ("int_person_weeks", "int_exec_weeks")})
@@ -148,8 +149,8 @@ def update_int_window_reach(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
 # from further back joins each person-week to every window it is in (n_weeks of them): the sweep, then.
 WINDOW_REACH_DIRECT_WEEKS = 2
 # the int_window_reach rows of the windows ending at the weeks from ``_inc_wr_from`` on, as the model counts them:
-# the distinct people with a person-week in the window (the ceil(window_days / 7) weeks to its end, ``back`` days
-# before it), by ring, and the digital-only ones among them engaged there in a week after their first week ever
+# the distinct people with a person-week in the window (its ``n_weeks`` weeks to its end, ``back`` days before
+# it), by ring, and the digital-only ones among them engaged there in a week after their first week ever
 _WINDOW_REACH_DIRECT = """
     with windows as (
         select w.exec_id, w.week from _inc_wr_int_exec_weeks as w join _inc_wr_from as f using (exec_id)
@@ -173,7 +174,7 @@ _WINDOW_REACH_DIRECT = """
         from people group by all
     )
     select w.exec_id, w.week,
-        (select cast(ceil(window_days / 7.0) as integer) from cfg_ladder) as window_weeks,
+        {n_weeks} as window_weeks,
         cast(coalesce(c.team, 0) + coalesce(c.organisation, 0) + coalesce(c.met_in_person, 0)
              + coalesce(c.digital_only, 0) as bigint) as engagers,
         cast(coalesce(c.team, 0) as bigint) as team,
@@ -379,9 +380,10 @@ def _topics_by_delta(con: duckdb.DuckDBPyConnection, inc: Increment) -> str:
         semi join _inc_tp_delta using (exec_id, topic_key)
         anti join int_exec_people as x using (exec_id, person_key)
     """)
-    # (their engagements found by row id first, reading two columns of every row, then the columns the rest reads
-    # of those rows alone: at 10M engagements 0.17 s against 0.36 s in one scan, where every row's engagement key
-    # was read for the anti join; `/tmp/s22/tp.py` of session 22, medians of 5)
+    # (their engagements found by row id first, reading two columns of every row, then the columns read below of
+    # those rows alone: at 10M engagements 0.17 s against 0.36 s in one scan, where every row's engagement key was
+    # read for the anti join; `/tmp/s22/tp.py` of session 22, medians of 5. take_rows' two steps, which copy the
+    # rows out before this query reads them, took 0.33-0.46 s against 0.26-0.30 s in a day's update.)
     with inc.transaction(con):
         inc.scratch(con, "_inc_tp_had_ids", """
             select e.rowid as _inc_rowid from int_engagements as e
