@@ -989,8 +989,9 @@ def test_a_person_linked_alone_on_the_posts_they_engaged_joins_the_graph_and_mak
 
 def test_an_update_copies_the_last_warehouse_by_reflink_where_it_can_else_by_bytes(tmp_path, monkeypatch):
     """copy_file (the update's copy of the last warehouse): the file system's reflink where it makes one (no byte
-    copied by Python), the bytes where it refuses (ext4, tmpfs: EOPNOTSUPP; another device: EXDEV); the copy equals
-    the source either way, here on whatever file system the tests run on too."""
+    copied by Python), the bytes where it refuses (ext4, tmpfs: EOPNOTSUPP; another device: EXDEV), by the kernel
+    where it can and through Python for the rest; the copy equals the source either way, here on whatever file
+    system the tests run on too."""
     import errno
     import fcntl
     import os
@@ -1016,6 +1017,38 @@ def test_an_update_copies_the_last_warehouse_by_reflink_where_it_can_else_by_byt
         assert dst.read_bytes() == src.read_bytes()
     assert reflinks == [build.FICLONE, build.FICLONE]
 
+    # the bytes: in the kernel where it can (copy_file_range), else, or for what it left, through Python; always
+    # into the file opened once (a second opening with "wb" has ext4 write the file out when it is closed)
+    opened: list[str] = []
+    real_open = open
+
+    def counting_open(path, mode="r", *args, **kwargs):
+        opened.append(f"{Path(path).name}:{mode}")
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    real_range = getattr(os, "copy_file_range", None)
+    ranges: list[int] = []
+
+    def partial_range(src_fd, dst_fd, count, *args):
+        if ranges:
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))  # refuses after its first piece
+        ranges.append(count)
+        return os.write(dst_fd, os.read(src_fd, 1_000_000))
+
+    for copy_range in (real_range, partial_range, None):
+        dst.unlink()
+        opened.clear()
+        if copy_range is None:
+            monkeypatch.delattr(os, "copy_file_range", raising=False)
+        else:
+            monkeypatch.setattr(os, "copy_file_range", copy_range, raising=False)
+        build.copy_file(src, dst)
+        assert dst.read_bytes() == src.read_bytes()
+        assert opened == ["a.duckdb:rb", "b.duckdb:wb"]
+    assert ranges == [3_000_000]
+    monkeypatch.undo()
+
     # a file system that shares the blocks: no bytes are copied by Python
     def share(fd, request, arg):
         assert request == build.FICLONE
@@ -1026,9 +1059,52 @@ def test_an_update_copies_the_last_warehouse_by_reflink_where_it_can_else_by_byt
 
     dst.unlink()
     monkeypatch.setattr(fcntl, "ioctl", share)
-    monkeypatch.setattr(build.shutil, "copyfile", no_copy)
+    monkeypatch.setattr(os, "copy_file_range", no_copy, raising=False)
+    monkeypatch.setattr(build.shutil, "copyfileobj", no_copy)
     build.copy_file(src, dst)
     assert dst.read_bytes() == src.read_bytes()
+
+
+def test_a_build_syncs_its_file_once_whole_before_publishing_it(tmp_path, monkeypatch):
+    """The file a build writes is its own until published, and deleted if the build fails: its connection does not
+    sync at commits and checkpoints (DuckDB's fsync_mode none), and the publication writes the whole file to disk
+    (fsync) before renaming it over the warehouse. An update's copy of the last warehouse goes to disk in a thread
+    while the models run, done before the publication's fsync."""
+    import os
+    import threading
+
+    import pipeline.build as build
+
+    _, config = built_before_new_segments(tmp_path)
+    modes: list[str] = []
+    connect = build.connect_build
+
+    def spy_connect(path, memory_limit=None):
+        con = connect(path, memory_limit)
+        modes.append(con.execute("select current_setting('fsync_mode')").fetchone()[0])
+        return con
+
+    events: list[tuple[str, str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def spy_fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"), threading.current_thread().name))
+        real_fsync(fd)
+
+    def spy_replace(src, dst):
+        events.append(("replace", str(src), str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(build, "connect_build", spy_connect)
+    monkeypatch.setattr(os, "fsync", spy_fsync)
+    monkeypatch.setattr(os, "replace", spy_replace)
+    result = build.build_warehouse(config, tmp_path)
+    assert result.full_because is None and result.updated
+    assert modes == ["none"]
+    (_, building, _), = [e for e in events if e[0] == "replace" and e[2] == str(result.path)]
+    assert Path(building).name.startswith(f".{build.WAREHOUSE}.building-")
+    assert [(e[0], e[2]) for e in events if e[1] == building] == [
+        ("fsync", "warehouse-flush"), ("fsync", "MainThread"), ("replace", str(result.path))]
 
 
 def test_days_of_a_synthetic_programme_updated_one_by_one_equal_a_full_build(tmp_path):
