@@ -10,10 +10,10 @@ sampled every 0.2 s (the parse and graph steps run one worker per core beside th
 - full: a full rebuild of every model with the parse cache warm (`influence model --full`: what a build costs
   when the code, the config or the ties change), median of --runs;
 - new day: `gen_programme.py --add-day` then `influence model` (parses the new segment only and updates the last
-  build: an incremental build), median of --runs, reported apart for a day of the same week (the spheres, through
-  the last complete week, stay as they are) and for the first day of a new week (the spheres take in the week that
-  ended; days are added until both kinds were measured, at most --runs + 7 days; a new week comes once in seven
-  days, so its update is run --runs times, the last warehouse put back before each);
+  build: an incremental build), for seven days one after the other, reported by how many executives' spheres took
+  in the week that ended (none, some: the staggered default takes in a seventh of them each day, or all: the
+  aligned setting's Monday, whose update is run --runs times, the last warehouse put back before each), and all
+  seven days together;
 - each dashboard query (one executive: weekly_reach, ladder, top posts from engagements, and the new marts), on a
   read-only attach like the dashboard's, median of 7 after one warm-up, and the first (cold) run;
 - the machine's speed before and after, as the time of a fixed DuckDB query (figures of different hours compare
@@ -167,38 +167,47 @@ def main() -> None:
     report("full rebuild of every model (parse cache warm)", [model(d, "--full") for _ in range(a.runs)])
     import duckdb
 
-    def spheres_through() -> object:
+    def spheres_through() -> dict[str, object]:
         con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
         try:
-            return con.execute("select through_week from int_sphere_window").fetchone()[0]
+            return dict(con.execute("select exec_id, through_week from int_sphere_window").fetchall())
         finally:
             con.close()
 
-    same_week: list[dict] = []
-    new_week: list[dict] = []
+    # Days are added one by one for a week (every executive's spheres take in a week on one of them) and each update
+    # is reported by how many executives' spheres took in a week: none (a day of the same week, with
+    # spheres_through = "last_complete_week"), some (the staggered default: a seventh of them each day) or all (the
+    # aligned setting's Monday: that update is run --runs times, the last warehouse put back before each).
+    by_kind: dict[str, list[dict]] = {}
+    days: list[dict] = []  # each day's update, once
     warehouse, kept = d / "warehouse.duckdb", d / ".bench-before-day.duckdb"
-    for _ in range(a.runs + 7):
-        if len(same_week) >= a.runs and new_week:
-            break
+    for _ in range(7):
         before = spheres_through()
         subprocess.run([PY, str(ROOT / "bench" / "gen_programme.py"), str(d), "--add-day"], check=True, capture_output=True)
-        copy_file(warehouse, kept)  # (a new week comes once in seven days: its update is run again from here)
+        copy_file(warehouse, kept)
         run = model(d)
-        if spheres_through() == before:
-            same_week.append(run)
-            continue
-        new_week.append(run)
-        for _ in range(a.runs - 1):
-            # the same update again, the last warehouse put back (the day's segment is parsed by then: its load is
-            # the cached one's)
-            copy_file(kept, warehouse)
-            new_week.append(model(d))
+        after = spheres_through()
+        moved = sum(after.get(x) != w for x, w in before.items())
+        kind = "none" if moved == 0 else "all" if moved == len(before) else "some"
+        print(f"day {run['wall']:.1f} s: the spheres of {moved} of {len(before)} executives took in a week", flush=True)
+        by_kind.setdefault(kind, []).append({**run, "moved": moved})
+        days.append(run)
+        if kind == "all":
+            for _ in range(a.runs - 1):
+                # the same update again, the last warehouse put back (the day's segment is parsed by then: its load
+                # is the cached one's)
+                copy_file(kept, warehouse)
+                by_kind[kind].append({**model(d), "moved": moved})
     kept.unlink(missing_ok=True)
-    if same_week:
-        report("rebuild after one new day of the same week", same_week)
-    if new_week:
-        report("rebuild after the first day of a new week (spheres take in the week that ended; the same update "
-               f"{len(new_week)} times, the warehouse put back)", new_week)
+    titles = {
+        "none": "rebuild after one new day, no executive's spheres taking in a week",
+        "some": "rebuild after one new day, some executives' spheres taking in a week (staggered: {moved})",
+        "all": "rebuild after one new day, every executive's spheres taking in a week (aligned: the same update "
+               "{n} times, the last warehouse put back)",
+    }
+    for kind, runs in by_kind.items():
+        report(titles[kind].format(moved=", ".join(str(r["moved"]) for r in runs), n=len(runs)), runs)
+    report(f"rebuild after one new day, each of the {len(days)} days once", days)
 
     con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
     engagements = con.execute("select count(*) from engagements").fetchall()[0][0]

@@ -84,13 +84,16 @@ class ModelSettings:
     # DuckDB's cap on the memory of `influence model` (e.g. "3GB"); beyond it DuckDB spills to <data>/.model-spill.
     # None: DuckDB's default, 80% of the machine's memory
     memory_limit: str | None = None
-    # Which engagements the spheres are found in: "last_complete_week", those up to the end of the last complete
-    # ISO week (the week before the latest engagement collected), so a new day in the same week leaves the spheres
-    # as they are; "latest", every engagement, so every build with new data finds them again (see README, Spheres)
-    spheres_through: str = "last_complete_week"
+    # Which engagements the spheres are found in (int_sphere_window.sql, README "sphere_members"):
+    # "last_complete_week_staggered", each executive's up to the end of their last complete ISO week, the week that
+    # ended taken in on the executive's own day of the next one (the first executive in id order on Monday, the
+    # second on Tuesday, ...), so a day's build finds the communities of a seventh of the executives again;
+    # "last_complete_week", every executive's on Monday; "latest", every engagement, so every build with new data
+    # finds every executive's communities again
+    spheres_through: str = "last_complete_week_staggered"
 
 
-SPHERES_THROUGH = ("last_complete_week", "latest")
+SPHERES_THROUGH = ("last_complete_week_staggered", "last_complete_week", "latest")
 
 
 @dataclass(frozen=True)
@@ -344,7 +347,8 @@ class _Validator:
         through = raw.get("spheres_through", ModelSettings.spheres_through)
         if through not in SPHERES_THROUGH:
             raise self.fail("model.spheres_through", f"expected one of {', '.join(SPHERES_THROUGH)}, got {through!r}",
-                            'e.g. spheres_through = "last_complete_week" (the default) or "latest"')
+                            'e.g. spheres_through = "last_complete_week_staggered" (the default), '
+                            '"last_complete_week" or "latest"')
         limit = raw.get("memory_limit")
         if limit is None:
             return ModelSettings(spheres_through=through)

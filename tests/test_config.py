@@ -47,8 +47,10 @@ def test_good_config_loads(tmp_path):
     assert cfg.mentors[0].mentees == ("ada",)
     assert cfg.model.memory_limit is None  # DuckDB's own default unless capped
     assert load(tmp_path, GOOD + '[model]\nmemory_limit = "2.5GiB"\n').model.memory_limit == "2.5GiB"
-    assert cfg.model.spheres_through == "last_complete_week"  # spheres stay put through the week (README, Spheres)
-    assert load(tmp_path, GOOD + '[model]\nspheres_through = "latest"\n').model.spheres_through == "latest"
+    # each executive's spheres stay put through the week, taken in on their own day (README, sphere_members)
+    assert cfg.model.spheres_through == "last_complete_week_staggered"
+    for through in ("latest", "last_complete_week"):
+        assert load(tmp_path, GOOD + f'[model]\nspheres_through = "{through}"\n').model.spheres_through == through
 
 
 @pytest.mark.parametrize(

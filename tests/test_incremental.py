@@ -84,11 +84,11 @@ def demo(tmp_path_factory):
     return data_dir, config, reference
 
 
-def through_week(warehouse: Path) -> date | None:
-    """The last week the spheres of a warehouse take in (int_sphere_window)."""
+def through_week(warehouse: Path) -> dict[str, date | None]:
+    """The last week each executive's spheres take in, in a warehouse (int_sphere_window)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return con.execute("select through_week from int_sphere_window").fetchone()[0]
+        return dict(con.execute("select exec_id, through_week from int_sphere_window").fetchall())
     finally:
         con.close()
 
@@ -950,7 +950,7 @@ def test_a_person_linked_alone_on_the_posts_they_engaged_joins_the_graph_and_mak
     try:
         exec_id = con.execute("select min(exec_id) from int_own_posts where platform = 'bluesky'").fetchone()[0]
         (latest,) = con.execute("select max(first_seen) from int_engagements").fetchone()
-        (through,) = con.execute("select through_week from int_sphere_window").fetchone()
+        (through,) = con.execute("select through_week from int_sphere_window where exec_id = ?", [exec_id]).fetchone()
     finally:
         con.close()
     template = _demo_bluesky_record(exec_id, "likes")
@@ -969,7 +969,7 @@ def test_a_person_linked_alone_on_the_posts_they_engaged_joins_the_graph_and_mak
             payload=json.dumps({"uri": uri, "likes": likes}), observed_at=collected,
             params={**template["params"], "uri": uri})], run_id=collected.strftime("%Y%m%dT%H%M%SZ") + "-alone" + who)
     result = build_warehouse(config, data_dir)
-    assert result.full_because is None and through_week(result.path) == through
+    assert result.full_because is None and through_week(result.path)[exec_id] == through
     assert result.stats["engagements_updated"] == 4
     # no edge changed (N is linked with no one), yet the executive's graph changed: Leiden ran for it
     assert result.stats["sphere_graphs_changed"] == 1
@@ -1110,8 +1110,8 @@ def test_a_build_syncs_its_file_once_whole_before_publishing_it(tmp_path, monkey
 def test_days_of_a_synthetic_programme_updated_one_by_one_equal_a_full_build(tmp_path):
     """The benchmark's programme collected daily (bench/gen_programme.py --daily): Zipf-popular posts with far more
     engagers who are nodes than a post links (FANOUT_CAP), people becoming nodes as the days come, engagements
-    observed again. Days are added one at a time and each built as an update, through the first day of a new week;
-    then every table equals a full build's. On the way the spheres' update chose the linked engagers of posts that
+    observed again. Days are added one at a time and each built as an update, through the first day that moves an
+    executive's spheres window (one of the five); then every table equals a full build's. On the way the spheres' update chose the linked engagers of posts that
     only gained some from those stored and the gained ones (the demo's posts are too small to need it)."""
     from pipeline.models.marts.sphere_members import FANOUT_CAP
 
@@ -1130,6 +1130,8 @@ def test_days_of_a_synthetic_programme_updated_one_by_one_equal_a_full_build(tmp
         if result.stats.get("sphere_weeks_taken_in"):
             break
     assert stats[-1].get("sphere_weeks_taken_in") == 1
+    # (staggered, the default: the five executives take in the week that ended on five different days)
+    assert stats[-1]["sphere_windows_moved"] == 1 and stats[-1]["sphere_graphs_changed"] == 1
     assert sum(s["sphere_linked_posts_gained"] for s in stats) > 0
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     try:

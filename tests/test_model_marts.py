@@ -242,15 +242,15 @@ def test_spheres_by_hand(wh):
 
 
 def test_spheres_through_the_last_complete_week_by_hand(programme, tmp_path):
-    """The default: the latest engagement collected was first seen on 01-25 (W3), so the spheres take in the
-    engagements of W1 and W2 only (by when they happened; the reposts with no time count from when first seen, 01-11).
+    """The default: the latest engagement collected was first seen on Sunday 01-25 (W3), past both executives' days
+    of W3 (Eve's Monday, Zed's Tuesday), so their spheres take in the engagements of W1 and W2 only (by when they happened; the reposts with no time count from when first seen, 01-11).
     Linked people then: Erin alone (P1, Q1): no edges, one community. P1's one linked engager is Erin: Alice, Carol,
     B and Dave join her; so does Frank (Q1). Sphere 1 = all six: 4 of 6 digital-only (Carol, Dave, Erin, Frank);
     "climate" in 3 bios of 6 (lift 1; Banking in one member's only); growth to W2: nobody engaged before, NULL.
     Zed's engagers engaged in W3: no sphere yet. Connector weekly: W1's six engagers and W3's Carol, B and Frank are
     all in sphere 1: 1 and 1."""
     con = built_copy(programme, tmp_path / "d", CONFIG)
-    assert rows(con, "select through_week from int_sphere_window") == [(W2,)]
+    assert rows(con, "select exec_id, through_week from int_sphere_window order by 1") == [("eve", W2), ("zed", W2)]
     members = rows(con, "select sphere_id, person_id from sphere_members where exec_id = 'eve' order by person_id")
     assert members == sorted(((1, person(con, d)) for d in (ALICE, CAROL, BOB, DAVE, ERIN, FRANK)),
                              key=lambda r: r[1])
@@ -259,6 +259,30 @@ def test_spheres_through_the_last_complete_week_by_hand(programme, tmp_path):
     assert rows(con, "select count(*) from sphere_members where exec_id = 'zed'") == [(0,)]
     assert rows(con, "select week, spheres_spanned from connector_weekly where exec_id = 'eve' order by week") == [
         (W1, 1), (W2, 0), (W3, 1)]
+
+
+def test_each_executives_spheres_take_in_a_week_on_their_own_day_by_hand(tmp_path):
+    """int_sphere_window alone, for nine executives e0..e8 and the latest engagement collected on Wednesday 01-21
+    (W3). Staggered (the default): the n-th executive in id order takes in the week that ended on day n mod 7 of the
+    next (0 Monday): e0, e1, e2 and e7, e8 (days 0, 1, 2) have W2 by Wednesday, e3..e6 (Thursday to Sunday) W1
+    still. Aligned: everyone W2 from Monday. Latest: NULL, every engagement."""
+    from influence.config import load_config
+    from pipeline.runner import MODELS_DIR
+    from pipeline.seeds import write_seeds
+
+    config = load_config(write_config(tmp_path / "influence.toml", "".join(
+        f'[[executives]]\nid = "e{i}"\nname = "E{i}"\n' for i in range(9))))
+    con = duckdb.connect()
+    write_seeds(con, config)
+    con.execute("create table int_engagements as select timestamptz '2026-01-21 10:00:00+00' as first_seen "
+                "union all select timestamptz '2026-01-02 10:00:00+00'")
+    sql = (MODELS_DIR / "intermediate" / "int_sphere_window.sql").read_text(encoding="utf-8")
+    expected = {"last_complete_week_staggered": [W2, W2, W2, W1, W1, W1, W1, W2, W2],
+                "last_complete_week": [W2] * 9, "latest": [None] * 9}
+    for through, weeks in expected.items():
+        con.execute("update cfg_spheres set through = ?", [through])
+        assert rows(con, f"select exec_id, through_week from ({sql}) order by exec_id") == [
+            (f"e{i}", week) for i, week in enumerate(weeks)], through
 
 
 def test_topics_by_hand(wh):

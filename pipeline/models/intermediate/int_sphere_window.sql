@@ -1,10 +1,19 @@
--- grain: through_week
--- Which engagements the spheres are found in (sphere_members; the config's [model] spheres_through), one row:
+-- grain: exec_id
+-- Which engagements each executive's spheres are found in (sphere_members; the config's [model] spheres_through):
 -- through_week, the last ISO week (its Monday) whose engagements count, by when they happened (engaged_at).
--- "last_complete_week" (the default): the week before the one holding the latest engagement collected (the
--- greatest first_seen), so the spheres stay as they are through the week and a new day costs no community
--- detection; "latest": NULL, every engagement.
-select case
-    when (select through from cfg_spheres) = 'latest' then null
-    else (select iso_week(max(first_seen)) from int_engagements) - 7
+-- The latest engagement collected (the greatest first_seen, of any executive) tells the day.
+-- "last_complete_week_staggered" (the default): the week that ended is taken in on the executive's own day of the
+-- next week, the n-th executive in id order on day n mod 7 (0 Monday, ..., 6 Sunday): the week before the one
+-- holding that day less n mod 7 days. So the spheres stay as they are between those days, and a day's build finds
+-- the communities of a seventh of the executives again, not all of them on Mondays (the spheres are 0-6 days later
+-- than the aligned choice's).
+-- "last_complete_week": every executive's on Monday, the week before the one holding the latest engagement.
+-- "latest": NULL, every engagement.
+select x.exec_id, case
+    when s.through = 'latest' then null
+    when s.through = 'last_complete_week' then iso_week(l.latest) - 7
+    else iso_week(cast(l.latest as date) - cast(x.phase as integer)) - 7
 end as through_week
+from (select exec_id, (row_number() over (order by exec_id) - 1) % 7 as phase from cfg_executives) as x
+cross join cfg_spheres as s
+cross join (select max(first_seen) as latest from int_engagements) as l

@@ -49,11 +49,12 @@ PARALLEL_FROM_EDGES = 200_000
 
 # The steps are written once, as DuckDB SQL, and shared with the Spark engine (pipeline/spark/graph.py), which
 # transpiles them like every SQL model and runs ``communities`` per executive inside Spark tasks.
-# The engagements the spheres are found in: those through int_sphere_window's week (all of them when it is NULL)
+# The engagements the spheres are found in: each executive's through their week of int_sphere_window (all of them
+# when it is NULL)
 IN_WINDOW_SQL = """
     select e.* from int_engagements as e
-    where iso_week(e.engaged_at) <= (select through_week from int_sphere_window)
-        or (select through_week from int_sphere_window) is null
+    join int_sphere_window as w using (exec_id)
+    where iso_week(e.engaged_at) <= w.through_week or w.through_week is null
 """
 ENGAGERS_SQL = f"""
     select distinct e.exec_id, e.platform, e.post_id, e.person_key
@@ -283,21 +284,29 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
         return False
     if count(con, f"({symmetric_difference('int_exec_people', '_prev_int_exec_people')})"):
         return False  # an executive's own person changed: who is an engager changed
-    (was,), (now,) = (con.execute(f"select through_week from {t}").fetchone()
-                      for t in ("_prev_int_sphere_window", "int_sphere_window"))
-    if was != now and (was is None or now is None or now < was):
-        return False  # the window changed its kind or went back: not an update
-    # the engagements within the window that changed (with last_complete_week, none on a new day of the same week,
-    # and then every step below is on empty tables and no executive's communities are found again); the window
-    # only grows, so the new one holds every changed row the old one did
+    # the executives whose window moved (on a day of a new week, with last_complete_week_staggered, a seventh of them)
+    moved = con.execute("""
+        select exec_id, p.through_week, n.through_week
+        from _prev_int_sphere_window as p full join int_sphere_window as n using (exec_id)
+        where p.through_week is distinct from n.through_week""").fetchall()
+    if any(was is None or now is None or now < was for _, was, now in moved):
+        return False  # a window changed its kind or went back (or an executive came or went): not an update
+    # the engagements within the window that changed (with the weekly windows, only late ones of the weeks taken
+    # in before, if any, on a day that moves no window; then every step below is on empty tables and no executive's
+    # communities are found again); a window only grows, so the new one holds every changed row the old one did
     window = IN_WINDOW_SQL.replace("int_engagements", "{t}")
     # (removed: a row taken out, whose post may have lost an engager)
     parts = [(window.format(t="_inc_old_int_engagements"), True), (window.format(t="_inc_new_int_engagements"), False)]
-    if was != now:
-        # a new week: the weeks the window now takes in besides (the week that ended) enter the graph, as new data
-        parts.append((f"select * from int_engagements where iso_week(engaged_at) > date '{was}' "
-                      f"and iso_week(engaged_at) <= date '{now}'", False))
-        inc.stats["sphere_weeks_taken_in"] = (now - was).days // 7
+    if moved:
+        # the weeks a moved window now takes in besides (the week that ended) enter the graph, as new data
+        inc.scratch(con, "_sph_moved", """
+            select exec_id, p.through_week as was, n.through_week as now
+            from _prev_int_sphere_window as p join int_sphere_window as n using (exec_id)
+            where p.through_week <> n.through_week""")
+        parts.append(("""select e.* from int_engagements as e join _sph_moved as m using (exec_id)
+                         where iso_week(e.engaged_at) > m.was and iso_week(e.engaged_at) <= m.now""", False))
+        inc.stats["sphere_windows_moved"] = len(moved)
+        inc.stats["sphere_weeks_taken_in"] = max((now - was).days // 7 for _, was, now in moved)
     changed = "_sph_changed"
     inc.scratch(con, changed, " union all ".join(
         f"select exec_id, platform, post_id, person_key, {str(removed).lower()} as removed from ({part})"

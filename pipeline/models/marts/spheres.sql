@@ -3,13 +3,15 @@
 -- members: the bio words, Mastodon instances and hashtags most over-represented in the sphere against all the
 -- executive's engagers (lift), shared by at least two members and a fifth of the sphere. growth_90d: people who
 -- first engaged in the last 90 days (the 13 ISO weeks to the executive's last observed week, or to the last week
--- the spheres take in, int_sphere_window, if that is earlier) over those who engaged before; NULL where nobody
+-- their spheres take in, int_sphere_window, if that is earlier) over those who engaged before; NULL where nobody
 -- engaged before. through_week: that last week (its Monday): the spheres are as of its end.
 -- The members are read as counts: per feature (int_sphere_features) and per ring and first week
 -- (int_sphere_cohorts).
 with last_week as (
-    select exec_id, least(max(week), (select through_week from int_sphere_window)) as last_week
-    from int_exec_weeks group by all
+    -- (least skips a NULL: every week when the spheres take in every engagement)
+    select x.exec_id, least(max(x.week), max(w.through_week)) as last_week
+    from int_exec_weeks as x left join int_sphere_window as w using (exec_id)
+    group by x.exec_id
 ),
 agg as (
     select c.exec_id, c.sphere_id, l.last_week as through_week,
