@@ -68,7 +68,9 @@ def new_run_id(now: datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """``path`` (a file, or a directory: its entries) written to disk, as far as the system lets: a path that cannot
+    be opened or synced is left as it is (the caller's next write or sync reports a failing disk)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -107,14 +109,14 @@ def write_new(path: Path, data: bytes) -> None:
         os.link(tmp, path)  # atomic, and fails if the name is taken
     finally:
         os.unlink(tmp)
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     os.replace(_written_aside(path, data), path)
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 class RawStore:

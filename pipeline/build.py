@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from collectors.rawstore import RawStore, _fsync_dir
+from collectors.rawstore import RawStore, fsync_path
 from influence import __version__
 from influence.config import Config
 from influence.errors import ModelError, ModelOutOfMemory, StoreError, free_space, out_of_space, size_text
@@ -214,19 +214,7 @@ def start_flush(path: Path) -> threading.Thread:
     last warehouse is then on disk before the publication's own fsync, which would otherwise wait for all of it
     (1.4 GB at 10M engagements, 0.6-0.8 s here). A file gone meanwhile (a failed build deletes it) is no error; a
     disk that fails is the publication's fsync's to report."""
-    def flush() -> None:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-
-    flusher = threading.Thread(target=flush, name="warehouse-flush", daemon=True)
+    flusher = threading.Thread(target=fsync_path, args=(path,), name="warehouse-flush", daemon=True)
     flusher.start()
     return flusher
 
@@ -377,7 +365,7 @@ def build_warehouse(
             finally:
                 os.close(fd)
             os.replace(tmp, final)
-            _fsync_dir(data_dir)
+            fsync_path(data_dir)
             phase("publish")
         except BaseException as exc:
             # the half-built file, its log and its spill go now: on a full disk they hold the room a rerun needs
