@@ -273,7 +273,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
 
 def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     """An incremental build's update (pipeline/incremental.py): from the engagements within the window that
-    changed (and, when the window moved to a new week, those of the week it took in), the engagers whose count of
+    changed (and, for the executives whose window moved to a new week, those of the week it took in), the engagers whose count of
     posts changed, the posts whose linked engagers may have changed, the edges that changed; then Leiden again,
     from scratch and with the same seed, for every executive whose graph changed (so the spheres are exactly a full
     build's), and their members, of which only those whose sphere changed are replaced and passed on."""
