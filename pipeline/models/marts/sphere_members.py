@@ -42,9 +42,12 @@ GRAIN = ["exec_id", "person_id"]
 FANOUT_CAP = 12
 MIN_SIZE = 3
 SEED = 20240611
-# Below this many edges, starting worker processes costs more than it saves: at 278k edges (the 1M-engagement
-# benchmark) one process took 1.69 s and two 1.65 s (medians of 3, the whole model).
-PARALLEL_FROM_EDGES = 200_000
+# Below this many edges, starting worker processes (fresh interpreters that import igraph) costs more than it saves.
+# The graph step alone at 10M engagements, the graphs of 15, 30, 44, 72 executives (a staggered day's is 15), two
+# processes against one: 327k edges 0.48-0.95 s against 0.32-0.40 s; 665k 0.64-1.09 against 0.69-0.78 s; 981k
+# 0.77-0.99 against 0.86-0.97 s; 1.6M 1.28-1.38 against 1.38-1.44 s (/tmp/s23/par.py, par2.py; session 23); all 100
+# executives' 2.25M 1.5-2.3 s against 2.1-3.0 s (session 20).
+PARALLEL_FROM_EDGES = 1_000_000
 
 
 # The steps are written once, as DuckDB SQL, and shared with the Spark engine (pipeline/spark/graph.py), which
