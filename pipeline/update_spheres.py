@@ -43,20 +43,26 @@ MOVED = """select exec_id, sphere_id, person_key, 1 as d from _inc_new_sphere_me
            union all select exec_id, sphere_id, person_key, -1 from _inc_old_sphere_members"""
 
 
-def _by_delta(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: str, value: str,
-              input_now: str, input_change: str, using: str, moved: str | None = None) -> None:
-    """Add to ``model``'s counts (``value``, grouped by ``keys``) the change described in the module's docstring:
-    ``input_now`` holds the members' inputs as they are now, ``input_change`` their change (``d`` +1 or -1 per row),
-    both with the columns of ``keys`` besides exec_id and sphere_id, both joined to the members by ``using``
-    (``person_key``, perhaps with ``exec_id``). ``moved``, if given, is the first part already counted: the rows
-    (``keys``, ``d``) of the members put in and taken out with their inputs now. A count that reaches 0 goes."""
-    grouped = [k.strip() for k in keys.split(",")]
-    fields = ", ".join(f"i.{k}" for k in grouped[2:])
-    delta = f"_inc_{model}_delta"
-    moved = moved or f"""
+def _moved_with(input_now: str, keys: str, using: str) -> str:
+    """The members put in (+1) and taken out (-1) with their inputs now (``input_now``, joined by ``using``): rows
+    of ``keys`` and ``d``, the first part of ``_by_delta``'s change."""
+    fields = ", ".join(f"i.{k.strip()}" for k in keys.split(",")[2:])
+    return f"""
             select m.exec_id, m.sphere_id, {fields}, m.d
             from ({MOVED}) as m
             join ({input_now}) as i using ({using})"""
+
+
+def _by_delta(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: str, value: str,
+              moved: str, input_change: str, using: str) -> None:
+    """Add to ``model``'s counts (``value``, grouped by ``keys``) the change described in the module's docstring:
+    ``moved`` holds the members put in and taken out with their inputs now (rows of ``keys`` and ``d``;
+    ``_moved_with``), ``input_change`` the change of the members' inputs (``d`` +1 or -1 per row, with the columns
+    of ``keys`` besides exec_id and sphere_id), joined to the members by ``using`` (``person_key``, perhaps with
+    ``exec_id``). A count that reaches 0 goes."""
+    grouped = [k.strip() for k in keys.split(",")]
+    fields = ", ".join(f"i.{k}" for k in grouped[2:])
+    delta = f"_inc_{model}_delta"
     inc.scratch(con, delta, f"""
         select {keys}, sum(d) as d from (
             {moved}
@@ -79,8 +85,9 @@ def update_int_sphere_features(con: duckdb.DuckDBPyConnection, inc: Increment) -
     if not {"sphere_members", "int_person_features"} <= inc.updated:
         return False
     # by the people's key, as the members before are found
-    _by_delta(con, inc, "int_sphere_features", "exec_id, sphere_id, source, feature", "n_in",
-              "select person_key, source, feature from int_person_features", """
+    keys = "exec_id, sphere_id, source, feature"
+    _by_delta(con, inc, "int_sphere_features", keys, "n_in",
+              _moved_with("select person_key, source, feature from int_person_features", keys, "person_key"), """
               select person_key, source, feature, -1 as d from _inc_old_int_person_features
               union all select person_key, source, feature, 1 from _inc_new_int_person_features""",
               "person_key")
@@ -110,12 +117,11 @@ def _by_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment, model: str,
         return False
     if "_inc_sphere_moved_weeks" not in inc.temp:  # (the first of the two models builds it)
         inc.scratch(con, "_inc_sphere_moved_weeks", MOVED_WEEKS_SQL)
-    rows = f"select exec_id, person_key, {columns}{{d}} from {{t}} {where}"
-    _by_delta(con, inc, model, keys, "people", rows.format(d="", t="int_person_weeks"),
-              f"{rows.format(d=', -1 as d', t='_inc_old_int_person_weeks')} "
-              f"union all {rows.format(d=', 1 as d', t='_inc_new_int_person_weeks')}", "exec_id, person_key",
-              moved=f"select exec_id, sphere_id, {columns}, d from _inc_sphere_moved_weeks "
-                    f"where of_cohorts = {int(of_cohorts)}")
+    rows = f"select exec_id, person_key, {columns}, {{d}} as d from {{t}} {where}"
+    _by_delta(con, inc, model, keys, "people",
+              f"select exec_id, sphere_id, {columns}, d from _inc_sphere_moved_weeks where of_cohorts = {int(of_cohorts)}",
+              f"{rows.format(d=-1, t='_inc_old_int_person_weeks')} union all {rows.format(d=1, t='_inc_new_int_person_weeks')}",
+              "exec_id, person_key")
     return True
 
 

@@ -9,11 +9,14 @@
 -- than the aligned choice's).
 -- "last_complete_week": every executive's on Monday, the week before the one holding the latest engagement.
 -- "latest": NULL, every engagement.
+-- (the aligned choice is the staggered one with every executive's day 0)
 select x.exec_id, case
     when s.through = 'latest' then null
-    when s.through = 'last_complete_week' then iso_week(l.latest) - 7
     else iso_week(cast(l.latest as date) - cast(x.phase as integer)) - 7
 end as through_week
-from (select exec_id, (row_number() over (order by exec_id) - 1) % 7 as phase from cfg_executives) as x
-cross join cfg_spheres as s
+from cfg_spheres as s
+cross join (
+    select exec_id, case when (select through from cfg_spheres) = 'last_complete_week_staggered'
+        then (row_number() over (order by exec_id) - 1) % 7 else 0 end as phase
+    from cfg_executives) as x
 cross join (select max(first_seen) as latest from int_engagements) as l

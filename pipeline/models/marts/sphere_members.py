@@ -288,10 +288,11 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     if count(con, f"({symmetric_difference('int_exec_people', '_prev_int_exec_people')})"):
         return False  # an executive's own person changed: who is an engager changed
     # the executives whose window moved (on a day of a new week, with last_complete_week_staggered, a seventh of them)
-    moved = con.execute("""
-        select exec_id, p.through_week, n.through_week
+    inc.scratch(con, "_sph_moved", """
+        select exec_id, p.through_week as was, n.through_week as now
         from _prev_int_sphere_window as p full join int_sphere_window as n using (exec_id)
-        where p.through_week is distinct from n.through_week""").fetchall()
+        where p.through_week is distinct from n.through_week""")
+    moved = con.execute("select exec_id, was, now from _sph_moved").fetchall()
     if any(was is None or now is None or now < was for _, was, now in moved):
         return False  # a window changed its kind or went back (or an executive came or went): not an update
     # the engagements within the window that changed (with the weekly windows, only late ones of the weeks taken
@@ -302,10 +303,6 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     parts = [(window.format(t="_inc_old_int_engagements"), True), (window.format(t="_inc_new_int_engagements"), False)]
     if moved:
         # the weeks a moved window now takes in besides (the week that ended) enter the graph, as new data
-        inc.scratch(con, "_sph_moved", """
-            select exec_id, p.through_week as was, n.through_week as now
-            from _prev_int_sphere_window as p join int_sphere_window as n using (exec_id)
-            where p.through_week <> n.through_week""")
         parts.append(("""select e.* from int_engagements as e join _sph_moved as m using (exec_id)
                          where iso_week(e.engaged_at) > m.was and iso_week(e.engaged_at) <= m.now""", False))
         inc.stats["sphere_windows_moved"] = len(moved)
