@@ -25,7 +25,7 @@ from influence import __version__
 from influence.config import Config
 from influence.errors import ModelError, ModelOutOfMemory, StoreError, free_space, out_of_space, size_text
 from pipeline.incremental import Increment, fingerprint, previous_state, record_state
-from pipeline.load import LoadResult, load_observations, segment_keys
+from pipeline.load import LoadResult, load_observations, parse_pending, segment_keys
 from pipeline.runner import run_models, unsorted_notices
 from pipeline.seeds import write_seeds
 
@@ -112,7 +112,7 @@ def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBP
     # no commit or checkpoint of the build needs to reach the disk before the publication, which writes the whole
     # file to disk (fsync) before renaming it over the old one. So DuckDB does not wait for the disk at each commit
     # and checkpoint (fsync_mode, from DuckDB 2.0: an older one syncs as before). With the update's copy in the page
-    # cache (copy_file, start_flush): a day's update at 10M engagements 9.54-10.47 s against 10.26-10.71 s, the
+    # cache (copy_file, BackgroundCopy): a day's update at 10M engagements 9.54-10.47 s against 10.26-10.71 s, the
     # first day of a week 16.88-18.54 s against 17.39-18.89 s (3 alternated pairs each, README "Performance").
     with suppress(duckdb.CatalogException):
         con.execute("set fsync_mode = 'none'")
@@ -187,7 +187,7 @@ def copy_file(src: Path, dst: Path) -> None:
     The bytes go into the file opened for the reflink, not into one opened again: ext4 writes a file that was
     truncated on opening (``wb``) and written again to disk when it is closed (``auto_da_alloc``, against a crash
     leaving a replaced file empty), so the copy waited for the disk, 1.2-1.5 s at 10M engagements against 0.54-0.66 s
-    into the page cache. ``start_flush`` then writes it to disk while the build computes."""
+    into the page cache. ``BackgroundCopy`` makes it in a thread and then writes it to disk while the build computes."""
     with open(src, "rb") as source, open(dst, "wb") as target:
         try:
             fcntl.ioctl(target.fileno(), FICLONE, source.fileno())
@@ -209,14 +209,39 @@ def copy_file(src: Path, dst: Path) -> None:
         shutil.copyfileobj(source, target, 8 << 20)
 
 
-def start_flush(path: Path) -> threading.Thread:
-    """Write ``path`` to disk (fsync) in a thread while the build goes on, and return the thread: the copy of the
-    last warehouse is then on disk before the publication's own fsync, which would otherwise wait for all of it
-    (1.4 GB at 10M engagements, 0.6-0.8 s here). A file gone meanwhile (a failed build deletes it) is no error; a
-    disk that fails is the publication's fsync's to report."""
-    flusher = threading.Thread(target=fsync_path, args=(path,), name="warehouse-flush", daemon=True)
-    flusher.start()
-    return flusher
+class BackgroundCopy:
+    """``copy_file(src, dst)`` in a thread, then ``dst`` written to disk (fsync) there while the build goes on.
+
+    An update starts it as soon as the last build's state allows an update: the copy (0.4-0.7 s at 10M engagements,
+    in the kernel, so without the interpreter's lock) then overlaps the fingerprint and the parse of the new
+    segments, and the flush the models; the publication's own fsync would otherwise wait for the whole file (1.4 GB,
+    0.6-0.8 s here). ``copied()`` waits for the copy and raises its error (a full disk); ``join()`` waits for the
+    flush too. A file gone meanwhile (a failed build, or one that turned out full, deletes it) is no error; a disk
+    that fails is the publication's fsync's to report."""
+
+    def __init__(self, src: Path, dst: Path) -> None:
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(src, dst), name="warehouse-copy", daemon=True)
+        self._thread.start()
+
+    def _run(self, src: Path, dst: Path) -> None:
+        try:
+            copy_file(src, dst)
+        except BaseException as exc:  # raised again in the build's thread, by copied()
+            self._error = exc
+            return
+        finally:
+            self._done.set()
+        fsync_path(dst)
+
+    def copied(self) -> None:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+
+    def join(self) -> None:
+        self._thread.join()
 
 
 def _discard_partial(data_dir: Path, tmp: Path) -> None:
@@ -271,22 +296,30 @@ def build_warehouse(
         for stale in data_dir.glob(f".{WAREHOUSE}.building-*"):
             stale.unlink()  # left by a build that crashed; we hold the lock, so nobody else is writing it
         shutil.rmtree(data_dir / SPILL_DIR, ignore_errors=True)  # likewise what such a build spilled
+        copying = None
         try:
             before = None if full else previous_state(final)
             keys = set(segment_keys(store))
+            if before is not None and before[1] < keys:
+                # new segments, none gone: an update unless the fingerprint differs (the code or config changed), so
+                # the copy of the last warehouse, which it updates in place, starts now (the old file stays as it is)
+                copying = BackgroundCopy(final, tmp)
             full_because = _why_full(config, data_dir, keys, before, full)
             # nothing new since the last build: it stands as it is (nothing copied, no model run)
             up_to_date = full_because is None and before is not None and keys == before[1]
-            flusher = None
-            if full_because is None and not up_to_date:
-                copy_file(final, tmp)  # the previous warehouse, updated in place; the old file stays as it is
-                flusher = start_flush(tmp)
+            parsed = parse_pending(store, data_dir / "cache", (lambda i, n: progress("parse", i, n)) if progress else None)
+            if copying is not None:
+                copying.copied()
+                if full_because is not None:  # (a full build starts from an empty file)
+                    tmp.unlink()
+                    copying = None
             con = duckdb.connect(":memory:") if up_to_date else connect_build(tmp, config.model.memory_limit)
             if full_because is None and not up_to_date:
                 defer_vacuum(con)
             mark = time.perf_counter()
-            # (prepare: the lock, the last build's state, and for an update the copy of its warehouse, which the other
-            # phases did not show: at 10M engagements 1.4-1.6 s for an update, the copy 0.5-2.4 s of it)
+            # (prepare: the lock, the last build's state, the parse of new segments and for an update the copy of its
+            # warehouse, made meanwhile: at 10M engagements 1.4-1.6 s for an update, the copy 0.4-2.4 s of it, before
+            # the copy overlapped the rest)
             phases: dict[str, float] = {"prepare": mark - t0}
 
             def phase(name: str) -> None:
@@ -297,7 +330,7 @@ def build_warehouse(
 
             def load() -> LoadResult:
                 return load_observations(
-                    con, store, data_dir / "cache", progress=(lambda i, n: progress("parse", i, n)) if progress else None,
+                    con, store, data_dir / "cache", parsed=parsed,
                     loaded_before=before[1] if full_because is None and before is not None else None,
                 )
 
@@ -328,9 +361,7 @@ def build_warehouse(
                     con.close()
                     tmp.unlink()
                     con = connect_build(tmp, config.model.memory_limit)
-                    parsed_now = loaded.parsed_now
-                    loaded = load()
-                    loaded.parsed_now = parsed_now
+                    loaded = load()  # (from the same parse: what it parsed stays counted)
                     write_seeds(con, config, data_dir)
                     timings = run_models(con, {"config": config})
                 if increment is not None:
@@ -357,8 +388,8 @@ def build_warehouse(
                 con.execute("checkpoint")
             finally:
                 con.close()
-            if flusher is not None:
-                flusher.join()  # (long done: it started before the models)
+            if copying is not None:
+                copying.join()  # (its flush long done: it started before the models)
             fd = os.open(tmp, os.O_RDONLY)
             try:
                 os.fsync(fd)  # the whole file on disk before it is published (the build's commits did not sync)
@@ -368,6 +399,8 @@ def build_warehouse(
             fsync_path(data_dir)
             phase("publish")
         except BaseException as exc:
+            if copying is not None:
+                copying.join()  # (not writing the file while it goes)
             # the half-built file, its log and its spill go now: on a full disk they hold the room a rerun needs
             _discard_partial(data_dir, tmp)
             if out_of_space(exc, data_dir):

@@ -244,19 +244,23 @@ def segment_keys(store: RawStore, segments: list[Path] | None = None) -> list[st
     return keys
 
 
-def load_observations(
-    con: duckdb.DuckDBPyConnection,
+@dataclass
+class Parsed:
+    """What ``parse_pending`` found and did: every segment's cache key (in the store's order), how many it parsed."""
+    keys: list[str]
+    parsed_now: int
+    raw_records: int
+
+
+def parse_pending(
     store: RawStore,
     cache_dir: Path,
     progress: Callable[[int, int], None] | None = None,
     *,
     workers: int | None = None,
-    loaded_before: set[str] | None = None,
-) -> LoadResult:
+) -> Parsed:
     """Parse the segments not yet cached (in ``workers`` processes; by default one per core when there is enough
-    to parse) and load every segment's cached tables as ``obs_*`` and ``load_errors``. ``progress(done, total)``
-    is called with a growing count of segments ready. With ``loaded_before`` (the keys an earlier build loaded),
-    ``obs_new_*`` hold the observations of the other segments only: what an incremental build merges."""
+    to parse). ``progress(done, total)`` is called with a growing count of segments ready."""
     version_dir = cache_dir / f"parsed-{parser_version()}"
     sweep_temporary_files(store, cache_dir)
     segments = store.segments()
@@ -301,7 +305,26 @@ def load_observations(
                         progress(done, len(segments))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-    keys = [p.stem for p in wanted]
+    return Parsed(keys=[p.stem for p in wanted], parsed_now=len(pending), raw_records=raw_records)
+
+
+def load_observations(
+    con: duckdb.DuckDBPyConnection,
+    store: RawStore,
+    cache_dir: Path,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    workers: int | None = None,
+    loaded_before: set[str] | None = None,
+    parsed: Parsed | None = None,
+) -> LoadResult:
+    """Parse the segments not yet cached (``parse_pending``, unless ``parsed`` says it ran) and load every segment's
+    cached tables as ``obs_*`` and ``load_errors``. With ``loaded_before`` (the keys an earlier build loaded),
+    ``obs_new_*`` hold the observations of the other segments only: what an incremental build merges."""
+    if parsed is None:
+        parsed = parse_pending(store, cache_dir, progress, workers=workers)
+    version_dir = cache_dir / f"parsed-{parser_version()}"
+    keys = parsed.keys
     rows: dict[str, int] = {}
     for t in TABLES:
         files = [str(version_dir / t / f"{k}.parquet") for k in keys]
@@ -315,8 +338,8 @@ def load_observations(
     _create_from_files(con, "load_errors", [str(version_dir / f"{k}.errors.parquet") for k in keys], ERRORS_SCHEMA)
     n_errors = con.execute("select count(*) from load_errors").fetchall()[0][0]
     _prune(version_dir, set(keys), cache_dir)
-    return LoadResult(segments=len(segments), parsed_now=len(pending), raw_records=raw_records, errors=n_errors,
-                      rows=rows, keys=keys)
+    return LoadResult(segments=len(keys), parsed_now=parsed.parsed_now, raw_records=parsed.raw_records,
+                      errors=n_errors, rows=rows, keys=keys)
 
 
 def _create_from_files(

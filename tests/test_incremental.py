@@ -10,6 +10,7 @@ come with the new data.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import random
@@ -1068,8 +1069,8 @@ def test_an_update_copies_the_last_warehouse_by_reflink_where_it_can_else_by_byt
 def test_a_build_syncs_its_file_once_whole_before_publishing_it(tmp_path, monkeypatch):
     """The file a build writes is its own until published, and deleted if the build fails: its connection does not
     sync at commits and checkpoints (DuckDB's fsync_mode none), and the publication writes the whole file to disk
-    (fsync) before renaming it over the warehouse. An update's copy of the last warehouse goes to disk in a thread
-    while the models run, done before the publication's fsync."""
+    (fsync) before renaming it over the warehouse. An update's copy of the last warehouse is made in a thread, and
+    goes to disk there while the models run, done before the publication's fsync."""
     import os
     import threading
 
@@ -1095,7 +1096,14 @@ def test_a_build_syncs_its_file_once_whole_before_publishing_it(tmp_path, monkey
         events.append(("replace", str(src), str(dst)))
         real_replace(src, dst)
 
+    copy = build.copy_file
+
+    def spy_copy(src, dst):
+        events.append(("copy", str(dst), threading.current_thread().name))
+        copy(src, dst)
+
     monkeypatch.setattr(build, "connect_build", spy_connect)
+    monkeypatch.setattr(build, "copy_file", spy_copy)
     monkeypatch.setattr(os, "fsync", spy_fsync)
     monkeypatch.setattr(os, "replace", spy_replace)
     result = build.build_warehouse(config, tmp_path)
@@ -1104,7 +1112,41 @@ def test_a_build_syncs_its_file_once_whole_before_publishing_it(tmp_path, monkey
     (_, building, _), = [e for e in events if e[0] == "replace" and e[2] == str(result.path)]
     assert Path(building).name.startswith(f".{build.WAREHOUSE}.building-")
     assert [(e[0], e[2]) for e in events if e[1] == building] == [
-        ("fsync", "warehouse-flush"), ("fsync", "MainThread"), ("replace", str(result.path))]
+        ("copy", "warehouse-copy"), ("fsync", "warehouse-copy"), ("fsync", "MainThread"),
+        ("replace", str(result.path))]
+
+
+def test_an_update_copy_made_for_a_build_that_turns_out_full_is_not_its_start(tmp_path, monkeypatch):
+    """The copy of the last warehouse starts before the fingerprint is taken (new segments, none gone: an update,
+    unless the code or config changed). When the config changed, the build is a full one: it starts from an empty
+    file, not from the copy, and equals a full build of the same data; the copy leaves nothing behind."""
+    import pipeline.build as build
+
+    _, config = built_before_new_segments(tmp_path)
+    copies: list[str] = []
+    copy = build.copy_file
+
+    def spy_copy(src, dst):
+        copies.append(str(dst))
+        copy(src, dst)
+
+    connected_to: list[bool] = []
+    connect = build.connect_build
+
+    def spy_connect(path, memory_limit=None):
+        connected_to.append(Path(path).exists())
+        return connect(path, memory_limit)
+
+    monkeypatch.setattr(build, "copy_file", spy_copy)
+    monkeypatch.setattr(build, "connect_build", spy_connect)
+    changed = dataclasses.replace(config, model=dataclasses.replace(config.model, spheres_through="latest"))
+    result = build.build_warehouse(changed, tmp_path)
+    assert len(copies) == 1 and "changed" in result.full_because and not result.updated
+    assert connected_to == [False]  # a new file
+    assert not list(tmp_path.glob(f".{build.WAREHOUSE}.building-*"))
+    kept = tmp_path / "built.duckdb"
+    shutil.copy(result.path, kept)
+    assert differences(kept, build.build_warehouse(changed, tmp_path, full=True).path) == []
 
 
 def test_days_of_a_synthetic_programme_updated_one_by_one_equal_a_full_build(tmp_path):
