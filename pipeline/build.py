@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -244,6 +245,23 @@ class BackgroundCopy:
         self._thread.join()
 
 
+_REMOVERS: list[subprocess.Popen] = []  # remove_later's processes, reaped as later calls find them done
+
+
+def remove_later(path: Path) -> None:
+    """Unlink ``path`` in a process of its own, not waited for. An update keeps the warehouse it replaces linked
+    under a second name until the new one is published, so that the rename does not free the old file's blocks:
+    ext4 took 0.25-0.5 s to free 1.4 GB (the file system here is mounted with ``discard``), while the build's user
+    waited. Where no process can be started, the file goes now."""
+    _REMOVERS[:] = [p for p in _REMOVERS if p.poll() is None]
+    try:
+        _REMOVERS.append(subprocess.Popen(["rm", "-f", "--", str(path)], stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                          start_new_session=True))
+    except OSError:
+        path.unlink(missing_ok=True)
+
+
 def _discard_partial(data_dir: Path, tmp: Path) -> None:
     """What a failed build leaves: its half-built file, that file's write-ahead log and what it spilled."""
     for path in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -295,6 +313,9 @@ def build_warehouse(
         tmp = data_dir / f".{WAREHOUSE}.building-{os.getpid()}"
         for stale in data_dir.glob(f".{WAREHOUSE}.building-*"):
             stale.unlink()  # left by a build that crashed; we hold the lock, so nobody else is writing it
+        for stale in data_dir.glob(f".{WAREHOUSE}.replaced-*"):
+            stale.unlink(missing_ok=True)  # a replaced warehouse whose removal (remove_later) did not happen
+        replaced = None
         shutil.rmtree(data_dir / SPILL_DIR, ignore_errors=True)  # likewise what such a build spilled
         copying = None
         try:
@@ -395,12 +416,26 @@ def build_warehouse(
                 os.fsync(fd)  # the whole file on disk before it is published (the build's commits did not sync)
             finally:
                 os.close(fd)
+            if increment is not None and final.exists():
+                # an update: the warehouse it replaces keeps a second name for now, so that the rename does not wait
+                # for the file system to free it; it goes in the background (remove_later). A full build (which an
+                # erasure is) removes it before it returns.
+                replaced = data_dir / f".{WAREHOUSE}.replaced-{os.getpid()}"
+                try:
+                    os.link(final, replaced)
+                except OSError:
+                    replaced = None  # a file system without hard links: the rename frees it
             os.replace(tmp, final)
             fsync_path(data_dir)
+            if replaced is not None:
+                remove_later(replaced)
+                replaced = None
             phase("publish")
         except BaseException as exc:
             if copying is not None:
                 copying.join()  # (not writing the file while it goes)
+            if replaced is not None:
+                replaced.unlink(missing_ok=True)
             # the half-built file, its log and its spill go now: on a full disk they hold the room a rerun needs
             _discard_partial(data_dir, tmp)
             if out_of_space(exc, data_dir):

@@ -1116,6 +1116,42 @@ def test_a_build_syncs_its_file_once_whole_before_publishing_it(tmp_path, monkey
         ("replace", str(result.path))]
 
 
+def test_an_update_leaves_freeing_the_warehouse_it_replaced_to_a_process_of_its_own(tmp_path, monkeypatch):
+    """The rename that publishes an update does not free the old file (it keeps a second name until then, so the
+    user does not wait for the file system): a process removes it afterwards. A full build (an erasure's) leaves
+    nothing of the old file behind when it returns; a name left by a build that crashed goes at the next build."""
+    import os
+    import time as clock
+
+    import pipeline.build as build
+
+    _, config = built_before_new_segments(tmp_path)
+    final = tmp_path / build.WAREHOUSE
+    old_inode = final.stat().st_ino
+    links_at_rename: list[int] = []
+    real_replace = os.replace
+
+    def spy_replace(src, dst):
+        if Path(dst) == final:
+            links_at_rename.append(os.stat(dst).st_nlink)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy_replace)
+    result = build.build_warehouse(config, tmp_path)
+    assert result.full_because is None and final.stat().st_ino != old_inode
+    assert links_at_rename == [2]  # the old file still had its second name: the rename did not free it
+    for _ in range(200):  # (a removal, not a timing: the process is given up to 20 s to do it)
+        if not list(tmp_path.glob(f".{build.WAREHOUSE}.replaced-*")):
+            break
+        clock.sleep(0.1)
+    assert not list(tmp_path.glob(f".{build.WAREHOUSE}.replaced-*"))
+    monkeypatch.setattr(os, "replace", real_replace)
+    stale = tmp_path / f".{build.WAREHOUSE}.replaced-1"
+    stale.write_bytes(b"left by a build that crashed")
+    build.build_warehouse(config, tmp_path, full=True)
+    assert not list(tmp_path.glob(f".{build.WAREHOUSE}.*"))
+
+
 def test_an_update_copy_made_for_a_build_that_turns_out_full_is_not_its_start(tmp_path, monkeypatch):
     """The copy of the last warehouse starts before the fingerprint is taken (new segments, none gone: an update,
     unless the code or config changed). When the config changed, the build is a full one: it starts from an empty
