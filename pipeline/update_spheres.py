@@ -26,16 +26,16 @@ from collections.abc import Callable
 
 import duckdb
 
-from pipeline.incremental import Increment, count, replace_rows
+from pipeline.incremental import Increment, count, people_first, replace_rows
 
 # the members before this update whose input changed (``{changed}``, joined ``using``): the stored ones, less those
 # put in, with those taken out. (Cut down to those people first: the anti join of every member took 0.4 s; materialized,
 # since DuckDB's optimizer otherwise put the anti join of the 7.1M members first: int_sphere_weeks' delta 0.10-0.12 s
-# against 0.17-0.19 s on a staggered day. Named by their key alone: the scan of the 7.1M members' ids cost 0.3 s
+# against 0.17-0.19 s on a staggered day; by their people first, people_first. Named by their key alone: the scan of the 7.1M members' ids cost 0.3 s
 # where the key's took 0.04 s, at 10M engagements.)
 MEMBERS_BEFORE = """(
     with changed_members as materialized (
-        select exec_id, sphere_id, person_key from sphere_members semi join ({changed}) using ({using}))
+        select exec_id, sphere_id, person_key from sphere_members {people_first}semi join ({changed}) using ({using}))
     select exec_id, sphere_id, person_key from changed_members
         anti join _inc_new_sphere_members using (exec_id, person_key)
     union all select exec_id, sphere_id, person_key from _inc_old_sphere_members)"""
@@ -71,7 +71,8 @@ def _by_delta(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: 
             {moved}
             union all
             select m.exec_id, m.sphere_id, {fields}, i.d
-            from {MEMBERS_BEFORE.format(changed=input_change, using=using)} as m
+            from {MEMBERS_BEFORE.format(changed=input_change, using=using,
+                                        people_first=people_first(f"({input_change})", using.split(", ")))} as m
             join ({input_change}) as i using ({using}))
         group by all having sum(d) <> 0""")
     replace_rows(con, inc, model, grouped, delta, f"""
@@ -102,11 +103,13 @@ def update_int_sphere_features(con: duckdb.DuckDBPyConnection, inc: Increment) -
 # int_sphere_weeks: of_cohorts = 0) and per sphere, ring and first week, from each person's first week
 # (int_sphere_cohorts: of_cohorts = 1). At 10M engagements, measured alone on an aligned Monday (577k members put
 # in, 543k taken out): 0.45-0.52 s against 0.65-0.68 s for the two models' joins; in a staggered day's update
-# (15 windows moved) this and the two deltas 0.36-0.46 s against 0.48-0.53 s.
+# (15 windows moved) this and the two deltas 0.36-0.46 s against 0.48-0.53 s. (The person-weeks of the moved people
+# first: people_first.)
 MOVED_WEEKS_SQL = f"""
     select exec_id, sphere_id, week, ring, first_week, grouping(week) as of_cohorts, sum(d) as d
     from (select m.exec_id, m.sphere_id, m.d, i.week, i.ring, i.first_week, i.week = i.first_week as is_first
-          from ({MOVED}) as m join int_person_weeks as i using (exec_id, person_key))
+          from ({MOVED}) as m join (select * from int_person_weeks {people_first(f"({MOVED})", ["exec_id", "person_key"])})
+              as i using (exec_id, person_key))
     group by grouping sets ((exec_id, sphere_id, week), (exec_id, sphere_id, ring, first_week, is_first))
     having grouping(week) = 0 or is_first"""
 
