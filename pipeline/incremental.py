@@ -379,6 +379,23 @@ def update_int_people(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     return True
 
 
+def update_int_tie_accounts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
+    """The accounts a ties-register line names: each row comes from the line (a seed: a changed register builds in
+    full) and one account's stg_accounts row, so the accounts whose row changed are recomputed. In full, the model
+    read the 1.25M accounts twice at 10M engagements (0.12-0.20 s of every update)."""
+    if "stg_accounts" not in inc.updated:
+        return False
+    inc.scratch(con, "_inc_tie_accounts_dirty", """
+        select platform, account_id from _inc_old_stg_accounts
+        union select platform, account_id from _inc_new_stg_accounts
+    """)
+    recompute_partitions(con, inc, "intermediate", "int_tie_accounts", ["platform", "account_id"],
+                         "_inc_tie_accounts_dirty", {"stg_accounts": "platform, account_id"})
+    inc.stats["tie_accounts_changed"] = count(
+        con, f"({symmetric_difference('_inc_old_int_tie_accounts', '_inc_new_int_tie_accounts')})")
+    return True
+
+
 def _accounts_changed(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     """``_inc_accounts_changed``: accounts whose stg_accounts or int_people row changed (False: not known)."""
     if not {"stg_accounts", "int_people"} <= inc.updated:
@@ -594,6 +611,7 @@ UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "stg_follow_lists": update_stg_follow_lists,
     "stg_exec_follower_counts": update_stg_exec_follower_counts,
     "int_people": update_int_people,
+    "int_tie_accounts": update_int_tie_accounts,
     "int_person_features": update_int_person_features,
     "accounts": update_accounts,
     "identity_evidence": update_identity_evidence,

@@ -285,6 +285,32 @@ def test_the_update_path_meets_identity_and_tie_changes(demo):
     assert differences(result.path, reference) == []
 
 
+def test_an_update_finds_the_accounts_a_ties_register_names_when_they_first_appear(demo):
+    """Held back: every segment that names an account a ties-register line matches. The update then sees those
+    accounts for the first time: int_tie_accounts (updated by the accounts that changed, not recomputed) gains
+    their rows, and the ties and everything after them come out as a full build's."""
+    data_dir, config, reference = demo
+    con = duckdb.connect(str(reference), read_only=True)
+    try:
+        tie_accounts = {a for (a,) in con.execute("select distinct account_id from int_tie_accounts").fetchall()}
+    finally:
+        con.close()
+    assert tie_accounts  # the demo's registers name accounts it collects
+    store = RawStore(data_dir / "raw")
+    chosen = [seg for seg in _segments(data_dir)
+              if any(a in str(row) for row in store.read_segment(seg).to_pylist() for a in tie_accounts)]
+    assert chosen
+    aside = _held_back(data_dir, chosen)
+    try:
+        build_warehouse(config, data_dir, full=True)
+    finally:
+        _put_back(data_dir, aside)
+    result = build_warehouse(config, data_dir)
+    assert result.full_because is None and "int_tie_accounts" in result.updated
+    assert result.stats["tie_accounts_changed"] > 0
+    assert differences(result.path, reference) == []
+
+
 def _members(warehouse: Path, engaged: bool = False) -> set[tuple[str, int]]:
     """The (exec_id, person_key) of a warehouse's sphere members, or (``engaged``) of everyone who engaged."""
     con = duckdb.connect(str(warehouse), read_only=True)
