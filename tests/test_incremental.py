@@ -255,6 +255,8 @@ def test_a_new_day_of_the_current_week_finds_no_communities_again(demo, monkeypa
     assert {"int_sphere_features", "int_sphere_cohorts", "int_sphere_weeks"} <= result.updated
     assert result.stats["engagements_updated"] < result.stats["engagements_observed"]
     assert result.stats["sphere_members_execs_recomputed"] == 0
+    # the windows of the current week were stored: their counts change by the day's people alone
+    assert result.stats["window_reach_by_delta"] > 0
     assert differences(result.path, demo[2]) == []
 
 def test_the_update_path_meets_identity_and_tie_changes(demo):
@@ -1237,6 +1239,8 @@ def test_days_of_a_synthetic_programme_updated_one_by_one_equal_a_full_build(tmp
     # (staggered, the default: the five executives take in the week that ended on five different days)
     assert stats[-1]["sphere_windows_moved"] == 1 and stats[-1]["sphere_graphs_changed"] == 1
     assert sum(s["sphere_linked_posts_gained"] for s in stats) > 0
+    # a day of the same week changes the windows stored by the changed people's person-weeks alone
+    assert sum(s.get("window_reach_by_delta", 0) for s in stats) > 0
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     try:
         capped = con.execute("select count(*) from (select 1 from _sphere_linked group by exec_id, platform, post_id "
