@@ -246,10 +246,12 @@ def segment_keys(store: RawStore, segments: list[Path] | None = None) -> list[st
 
 @dataclass
 class Parsed:
-    """What ``parse_pending`` found and did: every segment's cache key (in the store's order), how many it parsed."""
+    """What ``parse_pending`` found and did: every segment's cache key (in the store's order), how many it parsed,
+    and where the parses are (the cache's directory for this parser version)."""
     keys: list[str]
     parsed_now: int
     raw_records: int
+    version_dir: Path
 
 
 def parse_pending(
@@ -305,7 +307,8 @@ def parse_pending(
                         progress(done, len(segments))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-    return Parsed(keys=[p.stem for p in wanted], parsed_now=len(pending), raw_records=raw_records)
+    return Parsed(keys=[p.stem for p in wanted], parsed_now=len(pending), raw_records=raw_records,
+                  version_dir=version_dir)
 
 
 def load_observations(
@@ -323,8 +326,7 @@ def load_observations(
     ``obs_new_*`` hold the observations of the other segments only: what an incremental build merges."""
     if parsed is None:
         parsed = parse_pending(store, cache_dir, progress, workers=workers)
-    version_dir = cache_dir / f"parsed-{parser_version()}"
-    keys = parsed.keys
+    version_dir, keys = parsed.version_dir, parsed.keys
     rows: dict[str, int] = {}
     for t in TABLES:
         files = [str(version_dir / t / f"{k}.parquet") for k in keys]

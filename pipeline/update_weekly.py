@@ -37,6 +37,7 @@ from pipeline.incremental import (
     _sql_reading,
     count,
     exec_accounts_changed,
+    people_first,
     recompute_partitions,
     replace_rows,
     symmetric_difference,
@@ -142,12 +143,7 @@ def update_int_window_reach(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
             where t.week >= cast(f.from_week - {back} as date)
         """, view=direct)
     if direct:
-        # the windows stored already change by the changed people alone; new ones are counted
-        new_windows = """
-            select w.exec_id, w.week from _inc_wr_int_exec_weeks as w join _inc_wr_from as f using (exec_id)
-            where w.week >= f.from_week and (w.exec_id, w.week) not in (select (exec_id, week) from int_window_reach)"""
-        rows = (f"select * from ({_WINDOW_REACH_DIRECT.format(n_weeks=n_weeks, back=back, windows=new_windows)})"
-                f"\nunion all by name\nselect * from ({_WINDOW_REACH_DELTA.format(back=back)})")
+        rows = _WINDOW_REACH_DIRECT.format(n_weeks=n_weeks, back=back)
     else:
         model = _sql_reading(_model_sql("intermediate", "int_window_reach"),
                              {t: f"_inc_wr_{t}" for t in ("int_person_weeks", "int_exec_weeks")})
@@ -169,76 +165,56 @@ def update_int_window_reach(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
 WINDOW_REACH_DIRECT_WEEKS = 2
 # the int_window_reach rows of the windows ending at the weeks from ``_inc_wr_from`` on, as the model counts them:
 # the distinct people with a person-week in the window (its ``n_weeks`` weeks to its end, ``back`` days before
-# it), by ring, and the digital-only ones among them engaged there in a week after their first week ever
+# it), by ring, and the digital-only ones among them engaged there in a week after their first week ever.
+# A window stored already changes by the people whose person-weeks this update replaced alone (int_person_weeks'
+# update takes out and puts in every row of each of them): its counts change by what their new rows give (+1) less
+# what their old rows gave (-1), grouped as a new window's every person-week is (+1). At 10M engagements, a day's
+# update of the 100 executives' current windows: int_window_reach 0.19-0.26 s against 0.44-0.49 s counting every
+# person-week of those windows again.
 _WINDOW_REACH_DIRECT = """
-    with windows as ({windows}),
-    people as (
-        select w.exec_id, w.week, p.person_key, p.ring,
-            bool_or(p.ring = 'digital_only' and p.week > p.first_week) as returned
-        from windows as w
-        join _inc_wr_int_person_weeks as p
-            on p.exec_id = w.exec_id and p.week between cast(w.week - {back} as date) and w.week
-        group by all
-    ),
-    counts as (
-        select exec_id, week,
-            count(*) filter (where ring = 'team') as team,
-            count(*) filter (where ring = 'organisation') as organisation,
-            count(*) filter (where ring = 'met_in_person') as met_in_person,
-            count(*) filter (where ring = 'digital_only') as digital_only,
-            count(*) filter (where returned) as returning_digital
-        from people group by all
-    )
-    select w.exec_id, w.week,
-        {n_weeks} as window_weeks,
-        cast(coalesce(c.team, 0) + coalesce(c.organisation, 0) + coalesce(c.met_in_person, 0)
-             + coalesce(c.digital_only, 0) as bigint) as engagers,
-        cast(coalesce(c.team, 0) as bigint) as team,
-        cast(coalesce(c.organisation, 0) as bigint) as organisation,
-        cast(coalesce(c.met_in_person, 0) as bigint) as met_in_person,
-        cast(coalesce(c.digital_only, 0) as bigint) as digital_only,
-        cast(coalesce(c.returning_digital, 0) as bigint) as returning_digital,
-        l.*
-    from windows as w
-    left join counts as c using (exec_id, week)
-    cross join cfg_ladder as l
-"""
-# The stored windows among those (still in the executive's span) by delta: only the people whose person-weeks this
-# update replaced (int_person_weeks' update takes out and puts in every row of each of them) can enter or leave a
-# window's count, so each count changes by what those people's new rows give it less what their old rows gave
-# (the same grouping as above, by person and ring). At 10M engagements, a day's update of the 100 executives' current
-# windows: int_window_reach 0.19-0.26 s against 0.44-0.49 s counting every person-week of those windows again.
-_WINDOW_REACH_DELTA = """
     with windows as (
-        select r.* from int_window_reach as r join _inc_wr_from as f using (exec_id)
-        where r.week >= f.from_week and (r.exec_id, r.week) in (select (exec_id, week) from _inc_wr_int_exec_weeks)
+        select w.exec_id, w.week, r.exec_id is not null as stored
+        from _inc_wr_int_exec_weeks as w join _inc_wr_from as f using (exec_id)
+        left join int_window_reach as r using (exec_id, week)
+        where w.week >= f.from_week
+    ),
+    person_weeks as (
+        select p.*, 1 as d, false as changed from _inc_wr_int_person_weeks as p
+            semi join (select exec_id from windows where not stored) using (exec_id)
+        union all select *, -1, true from _inc_old_int_person_weeks
+        union all select *, 1, true from _inc_new_int_person_weeks
     ),
     people as (
         select w.exec_id, w.week, p.person_key, p.ring, p.d,
             bool_or(p.ring = 'digital_only' and p.week > p.first_week) as returned
         from windows as w
-        join (select *, -1 as d from _inc_old_int_person_weeks union all select *, 1 from _inc_new_int_person_weeks)
-            as p on p.exec_id = w.exec_id and p.week between cast(w.week - {back} as date) and w.week
+        join person_weeks as p on p.exec_id = w.exec_id and p.changed = w.stored
+            and p.week between cast(w.week - {back} as date) and w.week
         group by all
     ),
-    deltas as (
+    counts as (
         select exec_id, week,
-            coalesce(sum(d) filter (where ring = 'team'), 0) as team,
-            coalesce(sum(d) filter (where ring = 'organisation'), 0) as organisation,
-            coalesce(sum(d) filter (where ring = 'met_in_person'), 0) as met_in_person,
-            coalesce(sum(d) filter (where ring = 'digital_only'), 0) as digital_only,
-            coalesce(sum(d) filter (where returned), 0) as returning_digital
+            sum(d) filter (where ring = 'team') as team,
+            sum(d) filter (where ring = 'organisation') as organisation,
+            sum(d) filter (where ring = 'met_in_person') as met_in_person,
+            sum(d) filter (where ring = 'digital_only') as digital_only,
+            sum(d) filter (where returned) as returning_digital
         from people group by all
     )
-    select w.* replace (
-        cast(w.engagers + coalesce(d.team + d.organisation + d.met_in_person + d.digital_only, 0) as bigint)
-            as engagers,
-        cast(w.team + coalesce(d.team, 0) as bigint) as team,
-        cast(w.organisation + coalesce(d.organisation, 0) as bigint) as organisation,
-        cast(w.met_in_person + coalesce(d.met_in_person, 0) as bigint) as met_in_person,
-        cast(w.digital_only + coalesce(d.digital_only, 0) as bigint) as digital_only,
-        cast(w.returning_digital + coalesce(d.returning_digital, 0) as bigint) as returning_digital)
-    from windows as w left join deltas as d using (exec_id, week)
+    select w.exec_id, w.week,
+        {n_weeks} as window_weeks,
+        cast(coalesce(r.engagers, 0) + coalesce(c.team, 0) + coalesce(c.organisation, 0)
+             + coalesce(c.met_in_person, 0) + coalesce(c.digital_only, 0) as bigint) as engagers,
+        cast(coalesce(r.team, 0) + coalesce(c.team, 0) as bigint) as team,
+        cast(coalesce(r.organisation, 0) + coalesce(c.organisation, 0) as bigint) as organisation,
+        cast(coalesce(r.met_in_person, 0) + coalesce(c.met_in_person, 0) as bigint) as met_in_person,
+        cast(coalesce(r.digital_only, 0) + coalesce(c.digital_only, 0) as bigint) as digital_only,
+        cast(coalesce(r.returning_digital, 0) + coalesce(c.returning_digital, 0) as bigint) as returning_digital,
+        l.*
+    from windows as w
+    left join int_window_reach as r using (exec_id, week)
+    left join counts as c using (exec_id, week)
+    cross join cfg_ladder as l
 """
 
 
@@ -439,9 +415,9 @@ def _topics_by_delta(con: duckdb.DuckDBPyConnection, inc: Increment) -> str:
     # rows out before this query reads them, took 0.33-0.46 s against 0.26-0.30 s in a day's update. By the people
     # first, as people_first says why: 0.04-0.06 s against 0.10-0.11 s.)
     with inc.transaction(con):
-        inc.scratch(con, "_inc_tp_had_ids", """
+        inc.scratch(con, "_inc_tp_had_ids", f"""
             select e.rowid as _inc_rowid from int_engagements as e
-            semi join (select distinct person_key from _inc_tp_new) using (person_key)
+            {people_first("_inc_tp_new", ["exec_id", "person_key"])}
             semi join (select distinct exec_id, person_key from _inc_tp_new) using (exec_id, person_key)""")
         inc.scratch(con, "_inc_tp_had", """
             select distinct e.exec_id, t.topic_key, e.person_key

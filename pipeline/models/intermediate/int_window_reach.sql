@@ -9,9 +9,9 @@
 -- how many distinct people the window ending there holds. Starts and ends are read off each week's neighbours
 -- (lag and lead in one window: at 10M engagements 3.6 s, against 6.2 s numbering the intervals first).
 -- A digital-only person is "returning" in a window when they engaged in it in a week after their first week
--- ever: the same sweep over those later weeks alone. An update counts a day's windows directly instead, or changes
--- the stored ones by the changed people (pipeline/update_weekly.py, _WINDOW_REACH_DIRECT and _DELTA): a change
--- to what is counted here changes those too.
+-- ever: the same sweep over those later weeks alone. An update counts a day's windows directly instead, the stored
+-- ones by the changed people alone (pipeline/update_weekly.py, _WINDOW_REACH_DIRECT): a change to what is counted
+-- here changes that too.
 with cfg as (select cast(ceil(window_days / 7.0) as integer) as n_weeks from cfg_ladder),
 active as (
     select exec_id, person_key, ring, week from int_person_weeks
