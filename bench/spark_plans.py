@@ -13,7 +13,7 @@ times, the operators of each final plan and what AQE did with each shuffle read 
 coalesced, local, skewed; these counts come from Spark internals through py4j, as ``explain`` does not print them).
 The marts go to a temporary directory, deleted afterwards, so DATA_DIR's ``spark-warehouse`` is left as it was.
 Expression ids (``#123L``) and ``plan_id=`` are renumbered per file, so two captures of the same models differ only
-where the plans do. ``sphere_members.txt`` is large (about 1 MB): a formatted plan repeats a cached intermediate's
+where the plans do. ``int_sphere_members.txt`` is large (about 1 MB): a formatted plan repeats a cached intermediate's
 whole plan wherever it is read.
 
 The config defaults to DATA_DIR/influence.toml (bench/gen_programme.py writes one), else the demo's.

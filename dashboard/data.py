@@ -147,7 +147,9 @@ order by e.name, e.exec_id
 
 MENTEES_SQL = "select mentor_id, exec_id from cfg_mentees order by mentor_id, exec_id"
 
-TABLES_SQL = f"select table_name from duckdb_tables() where database_name = '{CATALOG}'"
+# the warehouse's tables and views (a mart may be a view: engagements, posts, sphere_members)
+TABLES_SQL = (f"select table_name from duckdb_tables() where database_name = '{CATALOG}' "
+              f"union all select view_name from duckdb_views() where database_name = '{CATALOG}'")
 
 __all__ = ["AccessDenied", "MartMissing", "WarehouseError", "WarehouseMissing"]
 

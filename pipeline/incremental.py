@@ -30,7 +30,7 @@ Updaters here (each also in the README's "How data flows"):
 - ``int_person_weeks``: recomputed for the (executive, person) pairs whose engagements changed; only the rows that
   changed are deleted and inserted (``replace_rows``, for a model stored by a column), so it stays in week order.
 Elsewhere: the diffusion models in ``pipeline/update_diffusion.py``, the weekly and topic models in
-``pipeline/update_weekly.py``, the spheres' members in their Python model (``sphere_members.update``) and the
+``pipeline/update_weekly.py``, the spheres' members in their Python model (``int_sphere_members.update``) and the
 counts the spheres mart reads in ``pipeline/update_spheres.py``.
 
 An updater gets an ``Increment``: for each model M updated before it, ``_inc_old_M`` / ``_inc_new_M`` hold the
@@ -193,7 +193,7 @@ def people_first(keys: str, cols: list[str]) -> str:
     put before a join of several columns ``cols`` that include person_key: DuckDB pushes a join on one integer
     column into the scan as a filter of its keys, so a big table's other columns are read for the matching rows
     alone, where a join on several columns probes every row (at 10M engagements, measured alone: int_person_weeks'
-    rows of a day's 6,500 people 0.052-0.055 s against 0.119-0.146 s, sphere_members' rows of 110k members
+    rows of a day's 6,500 people 0.052-0.055 s against 0.119-0.146 s, the spheres' members' rows of 110k members
     0.067-0.082 s against 0.110-0.126 s; `/tmp/s24/semi2.py`). Empty where ``cols`` is person_key alone or lacks
     it."""
     if "person_key" not in cols or len(cols) < 2:

@@ -4,8 +4,8 @@ week), which the spheres mart reads, and ``int_sphere_weeks`` (how many engaged 
 reads.
 
 Each is a count over the members of a sphere, kept by deltas. What changed: the members whose sphere changed, or who
-came or went (``sphere_members``' update passes only those on, in ``_inc_old_sphere_members`` and
-``_inc_new_sphere_members``), and the members' inputs (features every day: a member's new hashtags, an edited bio;
+came or went (``int_sphere_members``' update passes only those on, in ``_inc_old_int_sphere_members`` and
+``_inc_new_int_sphere_members``), and the members' inputs (features every day: a member's new hashtags, an edited bio;
 a first-week row when a person's first engagement with the executive changes; the day's person-weeks). A count's
 change is
 
@@ -35,15 +35,15 @@ from pipeline.incremental import Increment, count, people_first, replace_rows
 # key alone: the scan of the 7.1M members' ids cost 0.3 s where the key's took 0.04 s, at 10M engagements.)
 MEMBERS_BEFORE = """(
     with changed_members as materialized (
-        select exec_id, sphere_id, person_key from sphere_members {people_first}semi join ({changed}) using ({using}))
+        select exec_id, sphere_id, person_key from int_sphere_members {people_first}semi join ({changed}) using ({using}))
     select exec_id, sphere_id, person_key from changed_members
-        anti join _inc_new_sphere_members using (exec_id, person_key)
-    union all select exec_id, sphere_id, person_key from _inc_old_sphere_members)"""
+        anti join _inc_new_int_sphere_members using (exec_id, person_key)
+    union all select exec_id, sphere_id, person_key from _inc_old_int_sphere_members)"""
 
 
 # the members put in (+1) and taken out (-1)
-MOVED = """select exec_id, sphere_id, person_key, 1 as d from _inc_new_sphere_members
-           union all select exec_id, sphere_id, person_key, -1 from _inc_old_sphere_members"""
+MOVED = """select exec_id, sphere_id, person_key, 1 as d from _inc_new_int_sphere_members
+           union all select exec_id, sphere_id, person_key, -1 from _inc_old_int_sphere_members"""
 
 
 def _moved_with(input_now: str, keys: str, using: str) -> str:
@@ -86,7 +86,7 @@ def _by_delta(con: duckdb.DuckDBPyConnection, inc: Increment, model: str, keys: 
 
 def update_int_sphere_features(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
     # (an input recomputed in full: which of its rows changed is not known)
-    if not {"sphere_members", "int_person_features"} <= inc.updated:
+    if not {"int_sphere_members", "int_person_features"} <= inc.updated:
         return False
     # by the people's key, as the members before are found
     keys = "exec_id, sphere_id, source, feature"
@@ -119,7 +119,7 @@ def _by_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment, model: str,
     """``_by_delta`` of a count of ``people`` whose input is the members' person-weeks: ``columns`` of the rows of
     int_person_weeks ``where`` they hold (the members put in and taken out: _inc_sphere_moved_weeks' rows
     ``of_cohorts``, which must count the same rows)."""
-    if not {"sphere_members", "int_person_weeks"} <= inc.updated:
+    if not {"int_sphere_members", "int_person_weeks"} <= inc.updated:
         return False
     if "_inc_sphere_moved_weeks" not in inc.temp:  # (the first of the two models builds it)
         inc.scratch(con, "_inc_sphere_moved_weeks", MOVED_WEEKS_SQL)

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SKIP = {"build_info", "_build_state", "_build_segments"}
 # the models every update below is expected to update in place rather than recompute
 UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
-           "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "sphere_members",
+           "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "int_sphere_members",
            "int_person_features", "int_diffusion_edges", "int_diffusion_tree", "chains", "stg_follows", "stg_follow_lists",
            "stg_exec_follower_counts", "int_sphere_features", "int_sphere_cohorts", "int_sphere_weeks"}
 # updated in place whenever their inputs were (pipeline/update_weekly.py)
@@ -197,7 +197,7 @@ def _update_counting_leiden(demo, segment: Path, monkeypatch) -> tuple:
     shutil.copyfile(data_dir / "warehouse.duckdb", before)
     # communities_of_nodes seeds Python's random with "<SEED>:<exec_id>" right before each executive's Leiden (in
     # this process: the demo's graphs are far below PARALLEL_FROM_EDGES; worker runs would leave `ran` empty)
-    from pipeline.models.marts.sphere_members import SEED
+    from pipeline.models.intermediate.int_sphere_members import SEED
     ran: list[str] = []
     real_seed = random.seed
 
@@ -230,7 +230,7 @@ def test_leiden_runs_again_only_for_the_executives_whose_graph_changed(demo, mon
     changed, and still equal a full build."""
     segment = [s for s in _segments(demo[0]) if "source=mastodon" in str(s)][-2]
     result, ran, changed, with_graph = _update_counting_leiden(demo, segment, monkeypatch)
-    assert result.full_because is None and "sphere_members" in result.updated
+    assert result.full_because is None and "int_sphere_members" in result.updated
     assert changed, "the held-back segment changed no graph: the test needs another segment"
     assert changed < with_graph, "every executive's graph changed: the test proves no skipping"
     assert sorted(ran) == sorted(changed) and result.stats["sphere_graphs_changed"] == len(changed)
@@ -246,7 +246,7 @@ def test_a_new_day_of_the_current_week_finds_no_communities_again(demo, monkeypa
     once it is complete: no graph changes, Leiden runs for nobody, and the warehouse equals a full build's."""
     segment = [s for s in _segments(demo[0]) if "source=mastodon" in str(s)][-1]
     result, ran, changed, with_graph = _update_counting_leiden(demo, segment, monkeypatch)
-    assert result.full_because is None and "sphere_members" in result.updated
+    assert result.full_because is None and "int_sphere_members" in result.updated
     assert with_graph and changed == set()
     assert ran == [] and result.stats["sphere_graphs_changed"] == 0
     # the members' counts the spheres mart reads: updated by the changes of the members' features alone; no
@@ -282,7 +282,7 @@ def test_the_update_path_meets_identity_and_tie_changes(demo):
     assert result.full_because is None
     assert result.stats.get("repersoned_accounts", 0) > 0 or result.stats.get("tie_pairs", 0) > 0
     # a sphere member whose account joined another person's is gone as that person: the update must take them out
-    # (sphere_members' update finds them among the people whose engagements changed)
+    # (int_sphere_members' update finds them among the people whose engagements changed)
     assert members_before - _members(result.path, engaged=True)
     assert differences(result.path, reference) == []
 
@@ -1219,7 +1219,7 @@ def test_days_of_a_synthetic_programme_updated_one_by_one_equal_a_full_build(tmp
     observed again. Days are added one at a time and each built as an update, through the first day that moves an
     executive's spheres window (one of the five); then every table equals a full build's. On the way the spheres' update chose the linked engagers of posts that
     only gained some from those stored and the gained ones (the demo's posts are too small to need it)."""
-    from pipeline.models.marts.sphere_members import FANOUT_CAP
+    from pipeline.models.intermediate.int_sphere_members import FANOUT_CAP
 
     data = tmp_path / "programme"
     generate = [sys.executable, str(ROOT / "bench" / "gen_programme.py"), str(data)]

@@ -133,7 +133,7 @@ def test_engagements_observed_once_skip_the_aggregate_and_give_its_rows(built, t
 
 
 def test_spheres_are_the_same_computed_in_worker_processes(built, monkeypatch):
-    from pipeline.models.marts import sphere_members as sm
+    from pipeline.models.intermediate import int_sphere_members as sm
 
     serial = built.execute("select * from sphere_members order by all").fetchall()
     assert len({r[0] for r in serial}) >= 2  # more than one executive: more than one job for the pool
@@ -393,7 +393,7 @@ def test_the_numbered_graph_gives_the_communities_of_the_graph_by_ids():
 
     import numpy as np
 
-    from pipeline.models.marts import sphere_members as sm
+    from pipeline.models.intermediate import int_sphere_members as sm
 
     def partition(membership) -> set[frozenset[int]]:
         groups: dict[int, set[int]] = {}

@@ -1,6 +1,6 @@
 """The Python models on Spark.
 
-- ``sphere_members``: each executive's graph is independent, so the graph step runs per executive inside Spark
+- ``int_sphere_members``: each executive's graph is independent, so the graph step runs per executive inside Spark
   tasks: the engagers of each executive and the edges between them are co-grouped by ``exec_id``
   (``cogroup(...).applyInPandas``) and each group calls the model's own ``communities`` (igraph Leiden, seeded per
   executive) in a Python worker. The SQL before and after is the model's own SQL, transpiled like every model.
@@ -21,7 +21,7 @@ from pipeline.runner import Model
 
 
 def run_python_model(spark, model: Model, settings: dict[str, Any], to_spark: Callable[[str], str]):
-    if model.name == "sphere_members":
+    if model.name == "int_sphere_members":
         return _sphere_members(spark, to_spark)
     return _on_driver(spark, model, settings)
 
@@ -30,7 +30,7 @@ def _sphere_members(spark, to_spark: Callable[[str], str]):
     import numpy as np
     import pandas as pd
 
-    from pipeline.models.marts import sphere_members as sm
+    from pipeline.models.intermediate import int_sphere_members as sm
 
     for name, sql in sm.PREP:
         spark.sql(to_spark(sql)).persist().createOrReplaceTempView(name)
@@ -53,7 +53,7 @@ def _sphere_members(spark, to_spark: Callable[[str], str]):
     members.persist().createOrReplaceTempView("_sph_core_members")
     for name, sql in sm.SPHERE_STEPS:
         spark.sql(to_spark(sql)).createOrReplaceTempView(name)
-    return spark.sql(to_spark(sm.WITH_IDS.format(members=sm.MEMBERS_SQL)))
+    return spark.sql(to_spark(sm.MEMBERS_SQL))
 
 
 def _on_driver(spark, model: Model, settings: dict[str, Any]):

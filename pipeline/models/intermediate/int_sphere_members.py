@@ -1,4 +1,6 @@
-"""Spheres: communities in each executive's graph of engagers (PRODUCT.md, "Spheres").
+"""Spheres: communities in each executive's graph of engagers (PRODUCT.md, "Spheres"): who belongs to which,
+keyed by person (``person_key``); the ``sphere_members`` mart shows their ids (a view: at 10M engagements the 7.1M
+members written with their ids took 3.0-4.1 s, by their keys 0.6-0.7 s).
 
 The graph, per executive:
 - nodes are the people who engaged with the executive on at least two posts (one engagement says nothing about
@@ -38,7 +40,7 @@ import pyarrow.compute as pc
 from pipeline.workers import worker_pool
 
 DEPENDS = ["int_engagements", "int_exec_people", "int_sphere_window"]
-GRAIN = ["exec_id", "person_id"]
+GRAIN = ["exec_id", "person_key"]
 FANOUT_CAP = 12
 MIN_SIZE = 3
 SEED = 20240611
@@ -145,10 +147,6 @@ _MEMBERS_SQL = """
     join _sph_posts as p using (exec_id, platform, post_id)
 """
 MEMBERS_SQL = _MEMBERS_SQL.format(single="_sph_single")
-# the members' rows as the mart has them, from keyed ones (``{members}``: a query). An update finds the members
-# keyed and formats the ids of those whose sphere changed alone (at 10M engagements the 7.1M members of a new week's
-# first day took 0.45-0.49 s keyed, 1.08-1.16 s with their ids).
-WITH_IDS = "select exec_id, sphere_id, person_id_of(person_key) as person_id, person_key from ({members})"
 
 
 def communities(exec_id: str, people: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -267,7 +265,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
     con.execute(f"create or replace temp table _sph_numbered as {NUMBERED_SQL}")
     con.execute(f"create or replace table _sphere_posts as {POSTS_SQL}")
     con.execute("create or replace temp view _sph_posts as select * from _sphere_posts")
-    con.execute(f"create or replace table sphere_members as {WITH_IDS.format(members=MEMBERS_SQL)}")
+    con.execute(f"create or replace table int_sphere_members as {MEMBERS_SQL}")
     for t in ("_sph_eng", "_sph_post_community", "_sph_numbered"):
         con.execute(f"drop table {t}")
     for v in ("_sph_core", "_sph_linked", "_sph_core_members", "_sph_single", "_sph_posts"):
@@ -429,33 +427,33 @@ def update(con: duckdb.DuckDBPyConnection, inc: Any) -> bool:
     inc.scratch(con, "_sph_members", _MEMBERS_SQL.format(
         single="(select * from _sph_single semi join _sph_k using (exec_id, person_key))"))
     # only the members whose sphere changed (or who came or went) are replaced and passed on in
-    # _inc_old/_inc_new_sphere_members: Leiden found again from scratch mostly finds the same spheres (on a new week's
-    # first day at 10M engagements, 597k of 7.1M members changed sphere collected daily, 582k collected weekly), and
-    # the models that count members (pipeline/update_spheres.py) then follow them alone.
+    # _inc_old/_inc_new_int_sphere_members: Leiden found again from scratch mostly finds the same spheres (on a new
+    # week's first day at 10M engagements, 597k of 7.1M members changed sphere collected daily, 582k collected
+    # weekly), and the models that count members (pipeline/update_spheres.py) then follow them alone.
     # The candidates' rows, stored and found again, are paired by a 64-bit hash of their key and compared by
     # sphere_id and a second hash of the key, with their row ids: a join of integers (on a new week's first day at
     # 10M engagements 0.40 s; when all 7.1M members were compared, 1.23 s, and 1.3 s more joined by their key
     # columns). A member whose sphere changed is always found. Two different members are paired only
     # when their key hashes collide, and then count as changed unless the second hashes (of the same keys in the
-    # other order) collide too and their spheres are equal. Only the changed members' ids are formatted.
+    # other order) collide too and their spheres are equal.
     member = "select rowid as rid, hash(exec_id, person_key) as h, hash(person_key, exec_id) as k, sphere_id from {t}"
     with inc.transaction(con):
         inc.scratch(con, "_sph_member_rowids", f"""
             select o.rid as old_rid, n.rid as new_rid
-            from ({member.format(t="sphere_members " + people_first("_sph_k", ["exec_id", "person_key"])
+            from ({member.format(t="int_sphere_members " + people_first("_sph_k", ["exec_id", "person_key"])
                                    + "semi join _sph_k using (exec_id, person_key)")}) as o
             full join ({member.format(t="_sph_members")}) as n using (h)
             where o.sphere_id is distinct from n.sphere_id or o.k is distinct from n.k""")
-        inc.scratch(con, "_inc_rows_sphere_members", """
-            select t.rowid as _inc_rowid, t.* from sphere_members as t
+        inc.scratch(con, "_inc_rows_int_sphere_members", """
+            select t.rowid as _inc_rowid, t.* from int_sphere_members as t
             semi join _sph_member_rowids as i on t.rowid = i.old_rid""")
-        inc.scratch(con, "_sph_members_changed", WITH_IDS.format(
-            members="select t.* from _sph_members as t semi join _sph_member_rowids as i on t.rowid = i.new_rid"))
+        inc.scratch(con, "_sph_members_changed",
+                    "select t.* from _sph_members as t semi join _sph_member_rowids as i on t.rowid = i.new_rid")
         inc.scratch(con, "_sph_member_changes", """
-            select exec_id, person_id, person_key from _inc_rows_sphere_members
-            union all select exec_id, person_id, person_key from _sph_members_changed""")
-        replace_rows(con, inc, "sphere_members", ["exec_id", "person_id"], "_sph_member_changes",
-                     "select * from _sph_members_changed", old="_inc_rows_sphere_members")
+            select exec_id, person_key from _inc_rows_int_sphere_members
+            union all select exec_id, person_key from _sph_members_changed""")
+        replace_rows(con, inc, "int_sphere_members", ["exec_id", "person_key"], "_sph_member_changes",
+                     "select * from _sph_members_changed", old="_inc_rows_int_sphere_members")
     inc.stats["sphere_members_changed"] = count(con, "_sph_member_rowids")
     inc.stats["sphere_members_changed_execs"] = count(con, "(select distinct exec_id from _sph_member_changes)")
     return True
