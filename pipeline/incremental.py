@@ -449,13 +449,13 @@ def update_int_person_features(con: duckdb.DuckDBPyConnection, inc: Increment) -
     if not {"stg_accounts", "int_people", "stg_posts"} <= inc.updated:
         return False
     inc.scratch(con, "_inc_feature_people", """
-        select person_id from _inc_old_int_people union select person_id from _inc_new_int_people
-        union select p.person_id from (select platform, author_account_id from _inc_old_stg_posts
-                                       union select platform, author_account_id from _inc_new_stg_posts) as s
+        select person_key from _inc_old_int_people union select person_key from _inc_new_int_people
+        union select p.person_key from (select platform, author_account_id from _inc_old_stg_posts
+                                        union select platform, author_account_id from _inc_new_stg_posts) as s
             join int_people as p on p.platform = s.platform and p.account_id = s.author_account_id
     """)
-    recompute_partitions(con, inc, "intermediate", "int_person_features", ["person_id"], "_inc_feature_people",
-                         {"int_people": "person_id"})
+    recompute_partitions(con, inc, "intermediate", "int_person_features", ["person_key"], "_inc_feature_people",
+                         {"int_people": "person_key"})
     return True
 
 
