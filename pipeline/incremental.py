@@ -18,7 +18,7 @@ Updaters here (each also in the README's "How data flows"):
   merged with the stored row by the same order (observed_at, then raw id; first_seen the earliest);
   ``stg_post_observations``, ``stg_exec_follower_counts``: the new observation times, merged with a stored row of
   the same time; ``stg_follows``, ``stg_follow_lists``: the followers and lists seen again, merged.
-- ``int_people``, ``accounts``, ``identity_evidence``, ``people``, ``int_person_features``: the accounts whose row
+- ``int_people``, ``accounts``, ``people``, ``int_person_features``: the accounts whose row
   or identity group changed, and the people they belong or belonged to.
 - ``int_own_posts``, ``post_observations``: the posts that changed.
 - ``int_engagements``: the new observations aggregated per engagement as ``stg_engagements`` does, merged with the
@@ -408,8 +408,8 @@ def _accounts_changed(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
             union select platform, account_id from _inc_old_int_people
             union select platform, account_id from _inc_new_int_people
         """)
-        # their int_people rows, which accounts, identity_evidence and people each read (a scan of the 1.25M
-        # accounts' rows at 10M engagements, 0.06-0.08 s each)
+        # their int_people rows, which accounts and people each read (a scan of the 1.25M accounts' rows at 10M
+        # engagements, 0.06-0.08 s each)
         inc.scratch(con, "_inc_accounts_changed_people", """
             select t.* from int_people as t semi join _inc_accounts_changed using (platform, account_id)""")
     return True
@@ -420,14 +420,6 @@ def update_accounts(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
         return False
     recompute_partitions(con, inc, "marts", "accounts", ["platform", "account_id"], "_inc_accounts_changed",
                          {"stg_accounts": "platform, account_id"}, cut={"int_people": "_inc_accounts_changed_people"})
-    return True
-
-
-def update_identity_evidence(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:
-    if not _accounts_changed(con, inc):
-        return False
-    recompute_partitions(con, inc, "marts", "identity_evidence", ["platform", "account_id"], "_inc_accounts_changed",
-                         {}, cut={"int_people": "_inc_accounts_changed_people"})
     return True
 
 
@@ -620,7 +612,6 @@ UPDATERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Increment], bool]] = {
     "int_tie_accounts": update_int_tie_accounts,
     "int_person_features": update_int_person_features,
     "accounts": update_accounts,
-    "identity_evidence": update_identity_evidence,
     "people": update_people,
     "post_observations": update_post_observations,
     "int_own_posts": update_int_own_posts,

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SKIP = {"build_info", "_build_state", "_build_segments"}
 # the models every update below is expected to update in place rather than recompute
 UPDATED = {"stg_accounts", "stg_posts", "stg_post_observations", "int_own_posts", "int_people", "int_engagements",
-           "int_person_weeks", "accounts", "people", "identity_evidence", "post_observations", "int_sphere_members",
+           "int_person_weeks", "accounts", "people", "post_observations", "int_sphere_members",
            "int_person_features", "int_diffusion_edges", "int_diffusion_tree", "chains", "stg_follows", "stg_follow_lists",
            "stg_exec_follower_counts", "int_sphere_features", "int_sphere_cohorts", "int_sphere_weeks"}
 # updated in place whenever their inputs were (pipeline/update_weekly.py)
