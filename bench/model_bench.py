@@ -14,8 +14,9 @@ sampled every 0.2 s (the parse and graph steps run one worker per core beside th
   in the week that ended (none, some: the staggered default takes in a seventh of them each day, or all: the
   aligned setting's Monday, whose update is run --runs times, the last warehouse put back before each), and all
   seven days together;
-- each dashboard query (one executive: weekly_reach, ladder, top posts from engagements, and the new marts), on a
-  read-only attach like the dashboard's, median of 7 after one warm-up, and the first (cold) run;
+- each dashboard query (one executive: weekly_reach, ladder, top posts from engagements, and the new marts; the
+  spheres page's own queries for their largest sphere), on a read-only attach like the dashboard's, median of 7
+  after one warm-up, and the first (cold) run (``--queries-only``: these alone, on the warehouse there);
 - the machine's speed before and after, as the time of a fixed DuckDB query (figures of different hours compare
   only beside it). Each run starts after os.sync(), so no run flushes what the one before it (or a copy) wrote.
 """
@@ -120,6 +121,16 @@ def model(d: Path, *flags: str) -> dict:
     return measured([INFLUENCE, "model", "--quiet", *flags, "--data-dir", str(d), "--config", str(d / "influence.toml")])
 
 
+def largest_executive(d: Path) -> str:
+    import duckdb
+
+    con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute("select exec_id from engagements group by exec_id order by count(*) desc limit 1").fetchall()[0][0]
+    finally:
+        con.close()
+
+
 def queries(d: Path, exec_id: str) -> dict[str, tuple[float, float]]:
     import duckdb
     import polars  # noqa: F401  (imported before the clock starts: the first .pl() would import it, ~0.2-0.3 s the
@@ -129,12 +140,21 @@ def queries(d: Path, exec_id: str) -> dict[str, tuple[float, float]]:
     con.execute("set global TimeZone = 'UTC'").fetchall()  # as dashboard/data._connection
     con.execute("attach ? as warehouse (read_only)", [str(d / "warehouse.duckdb")]).fetchall()
     con.execute("use warehouse").fetchall()
+    # the spheres page's own queries, for the executive's largest sphere (numbered 1): the 125k people of e039's at
+    # 10M engagements are the most any page lists
+    from dashboard import data as page
+
+    sphere = "1"
+    asked = {name: (sql, [exec_id]) for name, sql in QUERIES.items()}
+    asked |= {"sphere_links": (page.SPHERE_LINKS_SQL, [exec_id, exec_id]),
+              "sphere_people": (page.SPHERE_PEOPLE_SQL, [exec_id, sphere]),
+              "sphere_posts": (page.SPHERE_POSTS_SQL, [exec_id, sphere])}
     out = {}
-    for name, sql in QUERIES.items():
+    for name, (sql, params) in asked.items():
         times = []
         for _ in range(8):
             t0 = time.perf_counter()
-            con.sql(sql, params=[exec_id]).pl()
+            con.sql(sql, params=params).pl()
             times.append((time.perf_counter() - t0) * 1000)
         out[name] = (times[0], statistics.median(times[1:]))
     con.close()
@@ -146,8 +166,14 @@ def main() -> None:
     ap.add_argument("dir", type=Path)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-cold", action="store_true", help="keep the parse cache (the cold build is the slowest)")
+    ap.add_argument("--queries-only", action="store_true", help="only the dashboard queries, on the warehouse there")
     a = ap.parse_args()
     d: Path = a.dir
+    if a.queries_only:
+        print("| dashboard query | first run | median of 7 |\n|---|---|---|")
+        for name, (first, med) in queries(d, largest_executive(d)).items():
+            print(f"| {name} | {first:.0f} ms | {med:.0f} ms |")
+        return
     rows: list[tuple[str, str, str, str]] = []
     speed = [calibration()]
     print(f"calibration query (select sum(hash(i)) from range(300000000) t(i), two threads): {speed[0]:.2f} s", flush=True)
@@ -211,8 +237,8 @@ def main() -> None:
 
     con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
     engagements = con.execute("select count(*) from engagements").fetchall()[0][0]
-    top = con.execute("select exec_id from engagements group by exec_id order by count(*) desc limit 1").fetchall()[0][0]
     con.close()
+    top = largest_executive(d)
     q = queries(d, top)
     speed.append(calibration())
     print(f"\n{engagements:,} engagements; the calibration query took {speed[0]:.2f} s before the runs and "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -245,6 +246,70 @@ def test_values_reach_duckdb_as_parameters(demo_env: Path, monkeypatch: pytest.M
     con.execute("create table t (x varchar)").fetchall()
     assert data.fetch(con, "select ? as x", ["x'; drop table t; --"])["x"].to_list() == ["x'; drop table t; --"]
     assert data.fetch(con, "select count(*) as n from t")["n"].to_list() == [0]
+
+
+def test_a_spheres_people_posts_and_links_are_the_marts_counted_by_person(
+        demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spheres page's queries join people by their keys; here each is worked out again in Python from the marts'
+    rows by person id: every member of the largest sphere with their engagements, last engagement, name and ring;
+    the posts most of its people engaged with (people, not engagements: one member here also reposts a post they
+    liked, which the demo has nobody do); how many posts each pair of spheres shares."""
+    shutil.copytree(demo_dir, tmp_path / "d")
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "d"))
+    con = duckdb.connect(str(tmp_path / "d" / "warehouse.duckdb"))
+    try:
+        exec_id = con.execute("select exec_id from spheres group by exec_id order by sum(people) desc, exec_id "
+                              "limit 1").fetchone()[0]
+        con.execute("""
+            insert into int_engagements by name
+            select * replace ('repost' as kind, engagement_key || ':again' as engagement_key,
+                              hash(exec_id, platform, engagement_key || ':again') as key_hash)
+            from int_engagements as e
+            where exec_id = ? and person_key = (select min(person_key) from int_sphere_members
+                                                where exec_id = ? and sphere_id = 1)
+            order by engagement_key limit 1""", [exec_id, exec_id])
+        members = dict(con.execute("select person_id, cast(sphere_id as varchar) from sphere_members where exec_id = ?",
+                                   [exec_id]).fetchall())
+        engaged = con.execute("select person_id, engaged_at, post_id, platform from engagements where exec_id = ?",
+                              [exec_id]).fetchall()
+        names = dict(con.execute("select person_id, display_name from people").fetchall())
+        rings = dict(con.execute("select person_id, ring from ties where exec_id = ?", [exec_id]).fetchall())
+        own = {(p, i) for p, i in con.execute("select platform, post_id from posts where exec_id = ?",
+                                               [exec_id]).fetchall()}
+    finally:
+        con.close()
+    sphere = "1"
+    people = {p for p, s in members.items() if s == sphere}
+    twice = {(p, post) for p, _, post, _ in engaged if sum(1 for e in engaged if e[0] == p and e[2] == post) > 1}
+    assert len(twice) == 1 and next(iter(twice))[0] in people
+    assert len(people) >= 3 and any(len([1 for e in engaged if e[0] == p]) > 1 for p in people)
+    expected = {(p, names.get(p), rings.get(p, "digital_only"), sum(1 for e in engaged if e[0] == p),
+                 max((e[1] for e in engaged if e[0] == p), default=None)) for p in people}
+    got = data.sphere_people(ADMIN, exec_id, sphere)
+    assert set(got.iter_rows()) == expected
+    assert got["engagements"].to_list() == sorted(got["engagements"].to_list(), reverse=True)
+    reached: dict[tuple[str, str], set[str]] = {}
+    for person, _, post, platform in engaged:
+        if members.get(person) == sphere and (platform, post) in own:
+            reached.setdefault((platform, post), set()).add(person)
+    posts = data.sphere_posts(ADMIN, exec_id, sphere)
+    assert posts.height == min(20, len(reached)) > 0
+    for platform, post, n in posts.select("platform", "post_id", "sphere_people").iter_rows():
+        assert n == len(reached[(platform, post)])
+    shown = set(posts.select("platform", "post_id").iter_rows())
+    assert min(posts["sphere_people"]) >= max([len(v) for k, v in reached.items() if k not in shown], default=0)
+    spheres_of_post: dict[str, set[str]] = {}
+    for person, _, post, _ in engaged:
+        if person in members:
+            spheres_of_post.setdefault(post, set()).add(members[person])
+    pairs: dict[tuple[str, str], int] = {}
+    for found in spheres_of_post.values():
+        for a in found:
+            for b in found:
+                if a < b:
+                    pairs[(a, b)] = pairs.get((a, b), 0) + 1
+    links = data.sphere_links(ADMIN, exec_id)
+    assert {(a, b): n for a, b, n in links.iter_rows()} == pairs
 
 
 def _tiny_warehouse(path: Path, name: str) -> None:
