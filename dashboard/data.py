@@ -117,7 +117,9 @@ def fetch(
         if catalog:
             cursor.execute(f"use {catalog}").fetchall()
         return cursor.sql(sql, params=list(params) if params else None).pl()
-    except duckdb.CatalogException as exc:
+    except (duckdb.CatalogException, duckdb.BinderException) as exc:
+        # a table, or a column, that a warehouse built by an earlier version lacks (the spheres page joins people by
+        # the person_key that engagements and people carry since 2026-12-06)
         raise WarehouseError(
             f"the warehouse lacks what the dashboard reads ({exc}); rebuild it with `influence model`"
         ) from exc

@@ -312,6 +312,21 @@ def test_a_spheres_people_posts_and_links_are_the_marts_counted_by_person(
     assert {(a, b): n for a, b, n in links.iter_rows()} == pairs
 
 
+def test_a_warehouse_built_before_a_column_the_page_reads_says_to_rebuild(
+        demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warehouse built by an earlier version lacks a column a page now reads (engagements had no person_key
+    before 2026-12-06): the page is told to rebuild, not shown DuckDB's binder error."""
+    shutil.copytree(demo_dir, tmp_path / "d")
+    con = duckdb.connect(str(tmp_path / "d" / "warehouse.duckdb"))
+    con.execute("alter view engagements rename to engagements_was")
+    con.execute("create view engagements as select * exclude (person_key) from engagements_was")
+    con.close()
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "d"))
+    data._cached.clear()
+    with pytest.raises(data.WarehouseError, match="influence model"):
+        data.sphere_people(ADMIN, "ada", "1")
+
+
 def _tiny_warehouse(path: Path, name: str) -> None:
     con = duckdb.connect(str(path))
     con.execute("create table cfg_executives (exec_id varchar, name varchar, topics varchar[])").fetchall()
