@@ -182,13 +182,17 @@ def mentor_name(mentor_id: str | None) -> str | None:
     return frame["name"][0] if frame.height else None
 
 
+def _tables() -> set[str]:
+    return set(query(TABLES_SQL)["table_name"].to_list())
+
+
 def has_marts(*names: str) -> bool:
-    tables = set(query(TABLES_SQL)["table_name"].to_list())
+    tables = _tables()
     return all(n in tables for n in names)
 
 
 def _need(*names: str) -> None:
-    tables = set(query(TABLES_SQL)["table_name"].to_list())
+    tables = _tables()
     missing = [n for n in names if n not in tables]
     if missing:
         raise MartMissing(missing)

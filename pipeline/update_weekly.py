@@ -148,12 +148,14 @@ def update_int_window_reach(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
         model = _sql_reading(_model_sql("intermediate", "int_window_reach"),
                              {t: f"_inc_wr_{t}" for t in ("int_person_weeks", "int_exec_weeks")})
         rows = f"select r.* from ({model}\n) as r join _inc_wr_from as f using (exec_id) where r.week >= f.from_week"
+    if direct:
+        # the windows stored already, which the direct count changes by the changed people alone (counted before
+        # the update replaces them: afterwards every window it put in is stored)
+        inc.stats["window_reach_by_delta"] = count(con, "(select * from _inc_wr_dirty semi join int_window_reach "
+                                                   "using (exec_id, week))")
     replace_rows(con, inc, "int_window_reach", ["exec_id", "week"], "_inc_wr_dirty", rows)
     inc.stats["window_reach_rows"] = count(con, "_inc_new_int_window_reach")
     inc.stats["window_reach_counted_directly"] = int(direct)
-    if direct:
-        inc.stats["window_reach_by_delta"] = count(con, "(select * from _inc_new_int_window_reach semi join "
-                                                   "int_window_reach using (exec_id, week))")
     return True
 
 

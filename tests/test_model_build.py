@@ -39,6 +39,7 @@ def built(tmp_path_factory):
 def test_every_view_keeps_its_declared_grain(built):
     views = [m for m in discover() if m.view]
     assert {"stg_engagements", "posts", "engagements"} <= {m.name for m in views}
+    assert {"sphere_members", "identity_evidence"} <= {m.name for m in views}  # (views of int_ tables since session 25)
     for m in views:
         assert built.execute(f"select count(*) from {m.name}").fetchall()[0][0] > 0, m.name
         check_grain(built, m)  # raises ModelError naming the model and a key
