@@ -163,9 +163,7 @@ def save_ties(user: User | None, exec_id: str, rows: list[dict[str, Any]]) -> tu
 
 def _account(user: User | None, exec_id: str, platform: str, account_id: str) -> tuple[str, str]:
     """The account, if it is one of the people around this executive; else AccessDenied."""
-    known = data.audience_accounts(user, exec_id)
-    hit = known.filter((pl.col("platform") == platform) & (pl.col("account_id") == account_id))
-    if hit.is_empty():
+    if (platform, account_id) not in data.accounts_around(user, exec_id, [(platform, account_id)]):
         raise AccessDenied(user, f"{exec_id}: account {platform}:{account_id}")
     return platform, account_id
 
@@ -186,10 +184,10 @@ def split(user: User | None, exec_id: str, account: tuple[str, str], note: str =
 
 def decisions(user: User | None, exec_id: str) -> pl.DataFrame:
     """The manual merge/split decisions naming accounts around this executive."""
-    known = data.audience_accounts(user, exec_id)
-    keys = set(zip(known["platform"].to_list(), known["account_id"].to_list(), strict=True))
-    rows = [d for d in state().decisions()
-            if (d["platform_a"], d["account_a"]) in keys or (d["platform_b"], d["account_b"]) in keys]
+    every = state().decisions()
+    named = [(d[f"platform_{s}"], d[f"account_{s}"]) for d in every for s in "ab" if d[f"account_{s}"] is not None]
+    keys = data.accounts_around(user, exec_id, named)
+    rows = [d for d in every if (d["platform_a"], d["account_a"]) in keys or (d["platform_b"], d["account_b"]) in keys]
     schema = {"decided_at": pl.String, "action": pl.String, "platform_a": pl.String, "account_a": pl.String,
               "platform_b": pl.String, "account_b": pl.String, "decided_by": pl.String, "note": pl.String}
     return pl.DataFrame([{k: d[k] for k in schema} for d in rows], schema=schema)

@@ -32,6 +32,7 @@ from influence.users import User
 from pipeline.build import build_warehouse
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+SPECIAL_NAME = "Percy 100%_Fan \\ of Ada"
 HOSTILE = "<script>alert('x')</script> **bold** [click](javascript:alert(1)) :red[boo] $x^2$"
 
 ADA = User("ada", "executive", exec_id="ada")
@@ -60,6 +61,12 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    select post_id from posts where exec_id = 'ada' and kind = 'original'
                    and created_at >= timestamptz '2026-10-01 00:00:00+00')
                group by post_id order by count(distinct person_id) desc, post_id limit 1)""", [HOSTILE]).fetchall()
+    # one account around Ada is named with the characters a search pattern treats specially (the ties page's search
+    # takes them literally)
+    con.execute("""update accounts set display_name = ? where (platform, account_id) = (
+                       select (platform, account_id) from accounts where person_id in (
+                           select person_id from engagements where exec_id = 'ada')
+                       order by platform, account_id limit 1)""", [SPECIAL_NAME]).fetchall()
     con.close()
     cfg = load_config(cfg_path)
     users.add_user(data_dir, "maria", "mentor", "maria-password", mentor_id="maria", config=cfg)
@@ -163,7 +170,7 @@ def _call(fn, user, exec_id):
     extra = {"platforms": ["mastodon"], "since": None, "sphere_id": "1", "root_post_id": "x", "platform": "mastodon",
              "metric": "step", "target": 3, "due": dt.date(2027, 1, 1), "review_date": dt.date(2026, 1, 1),
              "note": "n", "rows": [], "goal_id": 1, "a": ("mastodon", "x"), "b": ("mastodon", "y"),
-             "account": ("mastodon", "x")}
+             "account": ("mastodon", "x"), "accounts": [("mastodon", "x")]}
     params = list(inspect.signature(fn).parameters)[2:]
     return fn(user, exec_id, **{p: extra[p] for p in params if p in extra})
 
@@ -202,18 +209,113 @@ def test_only_mentors_and_admins_write_goals_and_reviews(env: Path) -> None:
         store.retire_goal(ADA, "ada", 1)
 
 
+def _around(data_dir: Path, exec_id: str) -> pl.DataFrame:
+    """The accounts of the people around an executive (engagers, ties, followers), worked out again from the marts
+    by person id, with the lower-cased text a search looks in."""
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.sql("""
+            select platform, account_id, display_name, handle from accounts where person_id in (
+                select person_id from engagements where exec_id = $1
+                union select person_id from ties where exec_id = $1
+                union select person_id from followers where exec_id = $1)
+        """, params=[exec_id]).pl()
+    finally:
+        con.close()
+
+
+def _sorted_by_name(accounts: pl.DataFrame) -> list[tuple[str, str]]:
+    rows = accounts.rows(named=True)
+    name = [r["display_name"] if r["display_name"] is not None else r["handle"] for r in rows]
+    order = sorted(range(len(rows)), key=lambda i: (name[i] is None, name[i] or "", rows[i]["platform"],
+                                                    rows[i]["account_id"]))  # no name at all: last
+    rows = [rows[i] for i in order]
+    return [(r["platform"], r["account_id"]) for r in rows]
+
+
+def _keys(accounts: pl.DataFrame) -> list[tuple[str, str]]:
+    return list(zip(accounts["platform"].to_list(), accounts["account_id"].to_list(), strict=True))
+
+
+def test_the_account_search_finds_by_name_handle_or_id_among_the_people_around(env: Path) -> None:
+    around = _around(env, "ada")
+    everyone = data.find_accounts(ADA, "ada", "", limit=1_000_000)
+    assert everyone.height == around.height > data.FOUND_LIMIT // 10
+    assert _keys(everyone) == _sorted_by_name(around)
+    assert _keys(data.find_accounts(ADA, "ada", "", limit=3)) == _sorted_by_name(around)[:3]
+    # a name's middle in another case; a handle's; an account id's: every account whose text holds it, none else
+    named = around.filter(pl.col("display_name").str.len_chars() >= 4, pl.col("handle").is_not_null())
+    terms = [t for r in named.sort("platform", "account_id").head(20).iter_rows(named=True)
+             for t in (r["display_name"][1:4].upper(), r["handle"][-7:-2], r["account_id"][-8:-2])]
+    for term in terms:
+        hit = around.filter(pl.any_horizontal(
+            pl.col(c).fill_null("").str.to_lowercase().str.contains(term.lower(), literal=True)
+            for c in ("display_name", "handle", "account_id")))
+        found = data.find_accounts(ADA, "ada", f"  {term} ", limit=1_000_000)
+        assert 0 < found.height < around.height
+        assert _keys(found) == _sorted_by_name(hit), term
+    # % and _ are the user's characters, not wildcards
+    for term in ("%", "_", "\\"):
+        holding = [k for k, r in zip(_keys(around), around.rows(named=True), strict=True)
+                   if any(term in (r[c] or "") for c in ("display_name", "handle", "account_id"))]
+        assert sorted(_keys(data.find_accounts(ADA, "ada", term, limit=1_000_000))) == sorted(holding)
+        assert 0 < len(holding) < around.height
+    # someone around Ben alone is not found for Ada, however they are named
+    outsider = data.find_accounts(BEN, "ben", "", limit=1_000_000).join(around, on=["platform", "account_id"],
+                                                                        how="anti").row(0, named=True)
+    assert data.find_accounts(ADA, "ada", outsider["account_id"]).is_empty()
+    with pytest.raises(access.AccessDenied):
+        data.find_accounts(BEN, "ada", "")
+
+
 def test_merge_and_split_only_name_accounts_around_that_executive(env: Path) -> None:
-    ada_accounts = data.audience_accounts(ADA, "ada")
-    ben_only = data.audience_accounts(BEN, "ben").join(ada_accounts, on=["platform", "account_id"], how="anti")
+    ada_accounts = data.find_accounts(ADA, "ada", "", limit=1_000_000)
+    ben_only = data.find_accounts(BEN, "ben", "", limit=1_000_000).join(ada_accounts, on=["platform", "account_id"],
+                                                                        how="anti")
     a, b = ada_accounts.row(0, named=True), ada_accounts.row(1, named=True)
-    store.merge(MARIA, "ada", (a["platform"], a["account_id"]), (b["platform"], b["account_id"]), "same person")
-    store.split(ADA, "ada", (a["platform"], a["account_id"]), "not the same after all")
+    outsider = ben_only.row(0, named=True)
+    ka, kb, ko = ((r["platform"], r["account_id"]) for r in (a, b, outsider))
+    assert data.accounts_around(ADA, "ada", [ka, kb, ko, ("mastodon", "nobody@nowhere.example")]) == {ka, kb}
+    assert data.accounts_around(ADA, "ada", []) == set()
+    store.merge(MARIA, "ada", ka, kb, "same person")
+    store.split(ADA, "ada", ka, "not the same after all")
+    store.split(BEN, "ben", ko, "Ben's own decision")
     decisions = store.decisions(ADA, "ada")
     assert decisions["action"].to_list()[-2:] == ["merge", "split"]
     assert decisions["decided_by"].to_list()[-1] == "dashboard:ada"
-    outsider = ben_only.row(0, named=True)
+    assert ko[1] not in decisions["account_a"].to_list()  # Ben's decision names nobody around Ada
+    assert store.decisions(BEN, "ben")["account_a"].to_list()[-1] == ko[1]
     with pytest.raises(access.AccessDenied):
-        store.split(ADA, "ada", (outsider["platform"], outsider["account_id"]))
+        store.split(ADA, "ada", ko)
+
+
+def test_the_ties_page_finds_accounts_as_the_user_types_and_merges_them(env: Path) -> None:
+    around = _sorted_by_name(_around(env, "ada"))
+    at = app(ADA, {"exec": "ada"}, "views/ties.py")
+    assert not at.exception
+    # unsearched: the first by name, and a caption saying how to find the others
+    assert at.selectbox(key="merge_a").options and len(at.selectbox(key="merge_a").options) == min(
+        len(around), data.FOUND_LIMIT)
+    target = data.find_accounts(ADA, "ada", "", limit=1_000_000).row(-1, named=True)  # last by name: not offered
+    term = target["account_id"]
+    at.text_input(key="merge_a_find").input(term).run()
+    options = at.selectbox(key="merge_a").options
+    assert len(options) == data.find_accounts(ADA, "ada", term).height >= 1
+    at.selectbox(key="merge_a").select(f"{target['platform']}\t{target['account_id']}").run()
+    other = data.find_accounts(ADA, "ada", "", limit=1).row(0, named=True)  # offered unsearched
+    at.selectbox(key="merge_b").select(f"{other['platform']}\t{other['account_id']}").run()
+    before = store.decisions(ADA, "ada").height
+    at.button(key="merge").click().run()
+    assert any("Merge saved" in s.value for s in at.success)
+    made = store.decisions(ADA, "ada").row(-1, named=True)
+    assert store.decisions(ADA, "ada").height == before + 1
+    assert (made["action"], made["account_a"], made["account_b"]) == ("merge", target["account_id"],
+                                                                      other["account_id"])
+    at.text_input(key="merge_b_find").input("no such text anywhere").run()
+    assert not at.selectbox(key="merge_b").options
+    assert any("no such text anywhere" in c.value for c in at.caption)
+    at.button(key="merge").click().run()
+    assert any("Choose two accounts" in e.value for e in at.error)
 
 
 # --- log-in, sessions, rate limit --------------------------------------------------------------------------------
