@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -233,15 +234,22 @@ def current_filters() -> Filters:
     return st.session_state["filters"]
 
 
-def downloads(table: pl.DataFrame, name: str, *, key: str) -> None:
-    """CSV and Parquet downloads of exactly the table a view shows."""
+def downloads(table: pl.DataFrame | Callable[[], pl.DataFrame], name: str, *, key: str) -> None:
+    """CSV and Parquet downloads of exactly the table a view shows; or, given a function, of the table it returns,
+    made only when the button is pressed (a list longer than the page shows, e.g. every person of a sphere)."""
     import io
 
+    def csv() -> bytes:
+        return (table() if callable(table) else table).write_csv().encode("utf-8")
+
+    def parquet() -> bytes:
+        buf = io.BytesIO()
+        (table() if callable(table) else table).write_parquet(buf)
+        return buf.getvalue()
+
     row = st.container(horizontal=True)
-    row.download_button("Download CSV", table.write_csv().encode("utf-8"), file_name=f"{name}.csv",
+    row.download_button("Download CSV", csv if callable(table) else csv(), file_name=f"{name}.csv",
                          mime="text/csv", key=f"{key}-csv", icon=":material/download:", on_click="ignore")
-    buf = io.BytesIO()
-    table.write_parquet(buf)
-    row.download_button("Download Parquet", buf.getvalue(), file_name=f"{name}.parquet",
-                          mime="application/vnd.apache.parquet", key=f"{key}-parquet",
-                          icon=":material/download:", on_click="ignore")
+    row.download_button("Download Parquet", parquet if callable(table) else parquet(), file_name=f"{name}.parquet",
+                        mime="application/vnd.apache.parquet", key=f"{key}-parquet",
+                        icon=":material/download:", on_click="ignore")

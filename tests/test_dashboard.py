@@ -285,9 +285,13 @@ def test_a_spheres_people_posts_and_links_are_the_marts_counted_by_person(
     assert len(people) >= 3 and any(len([1 for e in engaged if e[0] == p]) > 1 for p in people)
     expected = {(p, names.get(p), rings.get(p, "digital_only"), sum(1 for e in engaged if e[0] == p),
                  max((e[1] for e in engaged if e[0] == p), default=None)) for p in people}
-    got = data.sphere_people(ADMIN, exec_id, sphere)
+    got = data.sphere_people(ADMIN, exec_id, sphere, everyone=True)
     assert set(got.iter_rows()) == expected
-    assert got["engagements"].to_list() == sorted(got["engagements"].to_list(), reverse=True)
+    # the most engaged first, then the most recently engaged; the page's list is the first of them
+    ranked = sorted(((n, last) for _, _, _, n, last in expected), key=lambda r: (-r[0], -r[1].timestamp()))
+    assert list(got.select("engagements", "last_engaged").iter_rows()) == ranked
+    monkeypatch.setattr(data, "SPHERE_PEOPLE_SHOWN", 2)
+    assert data.sphere_people(ADMIN, exec_id, sphere).rows() == got.head(2).rows()
     reached: dict[tuple[str, str], set[str]] = {}
     for person, _, post, platform in engaged:
         if members.get(person) == sphere and (platform, post) in own:

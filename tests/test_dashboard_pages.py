@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import io
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import access, charts, data, layout, report, store
+from dashboard import access, charts, data, frame, layout, report, store
 from dashboard.frame import Filters
 from dashboard.goals import progress, sentence, stuck_flags
 from influence import users
@@ -557,6 +558,40 @@ def test_the_spheres_page_says_the_week_they_are_as_of(env: Path) -> None:
     assert not at.exception
     assert any(f"spheres as of the end of Sun {sunday.day} {sunday:%b %Y}" in c.value for c in at.caption), [
         c.value for c in at.caption]
+
+
+def test_a_large_sphere_lists_its_most_engaged_and_downloads_everyone(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sphere of more people than the page lists (1,000; 3 here): the most engaged are shown, the caption says of
+    how many, and the downloads are made of all of them when pressed."""
+    monkeypatch.setattr(data, "SPHERE_PEOPLE_SHOWN", 3)
+    spheres = data.spheres(ADMIN, "ada")
+    first = spheres.row(0, named=True)
+    assert first["people"] > 3
+    everyone = data.sphere_people(ADMIN, "ada", first["sphere_id"], everyone=True)
+    assert everyone.height == first["people"]
+    at = app(ADMIN, {"exec": "ada"}, "views/spheres.py")
+    assert not at.exception
+    assert at.selectbox(key="sphere_pick").value == first["sphere_id"]
+    people = at.dataframe[0].value
+    assert people.shape[0] == 3
+    assert list(people["engagements"]) == everyone["engagements"].head(3).to_list()
+    assert any(f"The 3 most engaged of the sphere's {first['people']} people" in c.value for c in at.caption), [
+        c.value for c in at.caption]
+    # the downloads, given a function, call it only when pressed, and hold every row it returns
+    pressed: dict[str, object] = {}
+
+    class Row:
+        def download_button(self, label: str, data: object, **_: object) -> None:
+            pressed[label] = data
+
+    monkeypatch.setattr(frame.st, "container", lambda **_: Row())
+    calls: list[int] = []
+    frame.downloads(lambda: calls.append(1) or everyone, "people", key="people")
+    assert not calls and all(callable(d) for d in pressed.values())
+    csv = pressed["Download CSV"]()
+    assert pl.read_csv(io.BytesIO(csv)).height == everyone.height
+    assert pl.read_parquet(io.BytesIO(pressed["Download Parquet"]())).equals(everyone)
+    assert len(calls) == 2
 
 
 def test_sphere_layout_is_deterministic_and_the_map_is_clickable() -> None:

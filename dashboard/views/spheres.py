@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from dashboard import charts, data, frame, layout
@@ -65,18 +66,30 @@ b.metric("Digital-only share", fmt.percent(row["digital_only_share"]), border=Tr
 growth = row["growth_90d"]
 c.metric("Growth over 90 days", fmt.NOT_AVAILABLE if growth is None else f"{100 * growth:+.0f}%", border=True)
 
-people_col, posts_col = st.columns(2, gap="large")
-with people_col:
-    members = data.sphere_people(user, exec_id, sphere_id)
-    shown = members.select(
+
+
+def people_table(members: pl.DataFrame) -> pl.DataFrame:
+    return members.select(
         members["display_name"].fill_null("(no name)").alias("person"),
         members["ring"].replace_strict(fmt.RING_LABELS, default=members["ring"]).alias("ring"),
         "engagements", members["last_engaged"].dt.date().alias("last engaged"),
     )
+
+
+people_col, posts_col = st.columns(2, gap="large")
+with people_col:
+    shown = people_table(data.sphere_people(user, exec_id, sphere_id))
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={"last engaged": st.column_config.DateColumn(format="YYYY-MM-DD")})
-    st.caption("The people in this sphere, with how often they engaged with the executive and when last.")
-    frame.downloads(shown, f"{exec_id}-sphere-{sphere_id}-people", key="sphere-people")
+    if shown.height < row["people"]:
+        st.caption(f"The {fmt.count(shown.height)} most engaged of the sphere's {fmt.count(row['people'])} people "
+                   "(by how often they engaged with the executive, then the most recent); the downloads hold "
+                   "all of them.")
+        frame.downloads(lambda: people_table(data.sphere_people(user, exec_id, sphere_id, everyone=True)),
+                        f"{exec_id}-sphere-{sphere_id}-people", key="sphere-people")
+    else:
+        st.caption("The people in this sphere, with how often they engaged with the executive and when last.")
+        frame.downloads(shown, f"{exec_id}-sphere-{sphere_id}-people", key="sphere-people")
 with posts_col:
     posts = data.sphere_posts(user, exec_id, sphere_id)
     shown_posts = posts.select(
