@@ -14,9 +14,9 @@ sampled every 0.2 s (the parse and graph steps run one worker per core beside th
   in the week that ended (none, some: the staggered default takes in a seventh of them each day, or all: the
   aligned setting's Monday, whose update is run --runs times, the last warehouse put back before each), and all
   seven days together;
-- each dashboard query (one executive: weekly_reach, ladder, top posts from engagements, and the new marts; the
-  spheres page's own queries for their largest sphere), on a read-only attach like the dashboard's, median of 7
-  after one warm-up, and the first (cold) run (``--queries-only``: these alone, on the warehouse there);
+- each dashboard query: every `dashboard.data` function the pages call, for the largest executive, as the dashboard
+  runs it (its cache cleared before each call), median of 7 after one warm-up, and the first (cold) run
+  (``--queries-only``: these alone, on the warehouse there);
 - the machine's speed before and after, as the time of a fixed DuckDB query (figures of different hours compare
   only beside it). Each run starts after os.sync(), so no run flushes what the one before it (or a copy) wrote.
 """
@@ -39,23 +39,6 @@ INFLUENCE = str(Path(PY).parent / "influence")
 
 sys.path.insert(0, str(ROOT))
 from pipeline.build import copy_file  # noqa: E402  (a reflink where the file system makes one, as an update copies)
-
-QUERIES = {
-    "weekly_reach": "select week, ring, engagers, new_engagers, returning_engagers from weekly_reach where exec_id = ? order by week, ring",
-    "ladder": "select week, step, reason, engagers, digital_share from ladder where exec_id = ? order by week",
-    "top_posts": "select post_id, count(*) as engagements, count(distinct person_id) as people, "
-                 "count(*) filter (where ring = 'digital_only') as digital_only from engagements "
-                 "where exec_id = ? group by post_id order by engagements desc limit 20",
-    "engagements_by_kind": "select kind, ring, count(*) from engagements where exec_id = ? group by all",
-    "signals_weekly": "select * from signals_weekly where exec_id = ? order by week",
-    "connector_weekly": "select * from connector_weekly where exec_id = ? order by week",
-    "followers_weekly": "select * from followers_weekly where exec_id = ? order by week",
-    "topics": "select * from topics where exec_id = ? order by posts desc",
-    "spheres": "select * from spheres where exec_id = ? order by people desc",
-    "chains": "select * from chains where exec_id = ? order by structural_virality desc nulls last limit 20",
-    "influences": "select * from influences where exec_id = ? order by reshared + quoted + replied_to desc limit 20",
-    "cohort_percentiles": "select * from cohort_percentiles where mentor_id = (select mentor_id from int_cohorts where exec_id = ? limit 1)",
-}
 
 MEASURE = """
 import json, os, resource, subprocess, sys, time
@@ -132,32 +115,70 @@ def largest_executive(d: Path) -> str:
 
 
 def queries(d: Path, exec_id: str) -> dict[str, tuple[float, float]]:
+    """Every query the dashboard's pages run for one executive, through `dashboard.data` as the pages call it: its
+    cache cleared before each call, so each call runs its SQL on the dashboard's own read-only attach (opened by the
+    first); the access check's queries, cached once per warehouse, run before the clock starts (``executives`` is
+    the check's own query). The first call and the median of the 7 after it. The spheres page's for the
+    executive's largest sphere (125k people for e039's at 10M engagements, the 1,000 most engaged listed), the
+    chains page's edges for their widest chain, the ties page's account search empty (the first 200 by name),
+    matching many, matching none, and the check of 20 accounts a merge or split names."""
     import duckdb
-    import polars  # noqa: F401  (imported before the clock starts: the first .pl() would import it, ~0.2-0.3 s the
-    # first query's figure used to carry; the dashboard has polars loaded before its first query)
+    import polars  # noqa: F401  (imported before the clock starts, as the dashboard has it loaded)
 
-    con = duckdb.connect(":memory:")
-    con.execute("set global TimeZone = 'UTC'").fetchall()  # as dashboard/data._connection
-    con.execute("attach ? as warehouse (read_only)", [str(d / "warehouse.duckdb")]).fetchall()
-    con.execute("use warehouse").fetchall()
-    # the spheres page's own queries, for the executive's largest sphere (numbered 1): the 125k people of e039's at
-    # 10M engagements are the most any page lists
-    from dashboard import data as page
+    os.environ["INFLUENCE_DATA_DIR"] = str(d)
+    from dashboard import data
+    from influence.users import User
 
-    sphere = "1"
-    asked = {name: (sql, [exec_id]) for name, sql in QUERIES.items()}
-    asked |= {"sphere_links": (page.SPHERE_LINKS_SQL, [exec_id, exec_id]),
-              "sphere_people": (page.SPHERE_PEOPLE_SQL, [exec_id, sphere]),
-              "sphere_posts": (page.SPHERE_POSTS_SQL, [exec_id, sphere])}
+    con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
+    try:
+        sphere = con.execute("select sphere_id from spheres where exec_id = ? order by people desc limit 1",
+                             [exec_id]).fetchall()[0][0]
+        platform, root = con.execute("select platform, root_post_id from chains where exec_id = ? "
+                                     "order by people desc, root_post_id limit 1", [exec_id]).fetchall()[0]
+        named = con.execute("select platform, account_id from accounts using sample reservoir(20 rows) "
+                            "repeatable (7)").fetchall()
+        platforms = [p for (p,) in con.execute("select distinct platform from posts where exec_id = ? order by 1",
+                                                [exec_id]).fetchall()]
+    finally:
+        con.close()
+    admin = User("bench", "admin")
+    calls = {
+        "executives": lambda: data.executives(admin), "executive": lambda: data.executive(admin, exec_id),
+        "headline": lambda: data.headline(admin, exec_id), "ladder": lambda: data.ladder(admin, exec_id),
+        "weekly_reach": lambda: data.weekly_reach(admin, exec_id),
+        "weekly_reach (one platform)": lambda: data.weekly_reach(admin, exec_id, platforms[:1]),
+        "followers": lambda: data.followers(admin, exec_id),
+        "followers_weekly": lambda: data.followers_weekly(admin, exec_id),
+        "new_people_monthly": lambda: data.new_people_monthly(admin, exec_id),
+        "cumulative_digital": lambda: data.cumulative_digital(admin, exec_id),
+        "platforms": lambda: data.platforms(admin, exec_id), "last_activity": lambda: data.last_activity(admin, exec_id),
+        "top_posts": lambda: data.top_posts(admin, exec_id, None, platforms),
+        "goal_figures": lambda: data.goal_figures(admin, exec_id),
+        "signals_weekly": lambda: data.signals_weekly(admin, exec_id),
+        "connector_weekly": lambda: data.connector_weekly(admin, exec_id),
+        "topics": lambda: data.topics(admin, exec_id), "spheres": lambda: data.spheres(admin, exec_id),
+        "sphere_links": lambda: data.sphere_links(admin, exec_id),
+        "sphere_people": lambda: data.sphere_people(admin, exec_id, sphere),
+        "sphere_posts": lambda: data.sphere_posts(admin, exec_id, sphere),
+        "influences": lambda: data.influences(admin, exec_id), "chains": lambda: data.chains(admin, exec_id),
+        "chain_edges": lambda: data.chain_edges(admin, exec_id, platform, root),
+        "cohort_percentiles": lambda: data.cohort_percentiles(admin, exec_id), "cohort": lambda: data.cohort(admin),
+        "find_accounts (empty)": lambda: data.find_accounts(admin, exec_id, ""),
+        "find_accounts ('u00')": lambda: data.find_accounts(admin, exec_id, "u00"),
+        "find_accounts ('zz%')": lambda: data.find_accounts(admin, exec_id, "zz%"),
+        "accounts_around (20)": lambda: data.accounts_around(admin, exec_id, named),
+    }
     out = {}
-    for name, (sql, params) in asked.items():
+    for name, call in calls.items():
         times = []
         for _ in range(8):
+            data._cached.clear()
+            data.check(admin, exec_id)  # the access check's and the list of marts' queries, which the dashboard
+            data.has_marts()  # runs once per warehouse (cached), are not the page's query: run before the clock
             t0 = time.perf_counter()
-            con.sql(sql, params=params).pl()
+            call()
             times.append((time.perf_counter() - t0) * 1000)
         out[name] = (times[0], statistics.median(times[1:]))
-    con.close()
     return out
 
 
