@@ -67,7 +67,6 @@ growth = row["growth_90d"]
 c.metric("Growth over 90 days", fmt.NOT_AVAILABLE if growth is None else f"{100 * growth:+.0f}%", border=True)
 
 
-
 def people_table(members: pl.DataFrame) -> pl.DataFrame:
     return members.select(
         members["display_name"].fill_null("(no name)").alias("person"),
