@@ -720,7 +720,7 @@ around as (
     union select person_key(person_id) from followers where exec_id = ? and person_id is not null
 )"""
 
-# At 10M engagements (the benchmark's 156,704 accounts around e039, of 1.25M): 58-89 ms, against 241-410 ms for the
+# At 10M engagements (the benchmark's 156,704 accounts around e039, of 1.25M): 58-100 ms, against 241-410 ms for the
 # whole list sorted by name, which the page then offered in select boxes of 156k options (session 26, /tmp/s26).
 FIND_ACCOUNTS_SQL = f"""
 with {_AROUND}
