@@ -125,9 +125,10 @@ def queries(d: Path, exec_id: str) -> dict[str, tuple[float, float]]:
     import duckdb
     import polars  # noqa: F401  (imported before the clock starts, as the dashboard has it loaded)
 
-    os.environ["INFLUENCE_DATA_DIR"] = str(d)
     from dashboard import data
     from influence.users import User
+
+    os.environ[data.DATA_ENV] = str(d)  # read at each call (data.warehouse_path)
 
     con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
     try:

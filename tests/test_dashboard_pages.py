@@ -212,7 +212,7 @@ def test_only_mentors_and_admins_write_goals_and_reviews(env: Path) -> None:
 
 def _around(data_dir: Path, exec_id: str) -> pl.DataFrame:
     """The accounts of the people around an executive (engagers, ties, followers), worked out again from the marts
-    by person id, with the lower-cased text a search looks in."""
+    by person id, with the three texts a search looks in."""
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         return con.sql("""
