@@ -29,6 +29,7 @@ from dashboard.goals import progress, sentence, stuck_flags
 from influence import users
 from influence.config import load_config
 from influence.demo import load_demo
+from influence.errors import InfluenceError
 from influence.users import User
 from pipeline.build import build_warehouse
 
@@ -286,6 +287,13 @@ def test_merge_and_split_only_name_accounts_around_that_executive(env: Path) -> 
     assert decisions["decided_by"].to_list()[-1] == "dashboard:ada"
     assert ko[1] not in decisions["account_a"].to_list()  # Ben's decision names nobody around Ada
     assert store.decisions(BEN, "ben")["account_a"].to_list()[-1] == ko[1]
+    # a decision already in effect is not saved twice (a second click); one that changes something is
+    with pytest.raises(InfluenceError, match="split is already saved"):
+        store.split(ADA, "ada", ka, "again")
+    store.merge(ADA, "ada", kb, ka, "the same after all")  # the latest naming them was the split
+    with pytest.raises(InfluenceError, match="merge is already saved"):
+        store.merge(ADA, "ada", ka, kb)  # either way round
+    assert store.decisions(ADA, "ada")["action"].to_list()[-3:] == ["merge", "split", "merge"]
     with pytest.raises(access.AccessDenied):
         store.split(ADA, "ada", ko)
 
@@ -312,6 +320,9 @@ def test_the_ties_page_finds_accounts_as_the_user_types_and_merges_them(env: Pat
     assert store.decisions(ADA, "ada").height == before + 1
     assert (made["action"], made["account_a"], made["account_b"]) == ("merge", target["account_id"],
                                                                       other["account_id"])
+    at.button(key="merge").click().run()  # a second click: already saved, not saved again
+    assert any("already saved" in e.value for e in at.error)
+    assert store.decisions(ADA, "ada").height == before + 1
     at.text_input(key="merge_b_find").input("no such text anywhere").run()
     assert not at.exception  # the chosen account is no longer offered: the choice is dropped, nothing breaks
     assert not at.selectbox(key="merge_b").options and at.selectbox(key="merge_b").value is None
