@@ -168,31 +168,17 @@ def _account(user: User | None, exec_id: str, platform: str, account_id: str) ->
     return platform, account_id
 
 
-def _in_effect(action: str, a: tuple[str, str], b: tuple[str, str] | None) -> bool:
-    """Whether the latest decision naming either account is this very one (a merge of the same two accounts, either
-    way round; a split of the same account): saving it again would change nothing (a second click of the button)."""
-    for d in reversed(state().decisions()):
-        named = {(d["platform_a"], d["account_a"]), (d["platform_b"], d["account_b"])}
-        if a in named or (b is not None and b in named):
-            return d["action"] == action and named - {(None, None)} == {a} | ({b} if b else set())
-    return False
-
-
 def merge(user: User | None, exec_id: str, a: tuple[str, str], b: tuple[str, str], note: str = "") -> int:
     who = _require_user(user, exec_id)
     ka, kb = _account(who, exec_id, *a), _account(who, exec_id, *b)
     if ka == kb:
         raise InfluenceError("both are the same account", hint="choose two different accounts")
-    if _in_effect("merge", ka, kb):
-        raise InfluenceError("this merge is already saved", hint="it applies from the next model build")
     return state().add_decision("merge", ka, kb, by=f"dashboard:{who.name}", note=note)
 
 
 def split(user: User | None, exec_id: str, account: tuple[str, str], note: str = "") -> int:
     who = _require_user(user, exec_id)
     key = _account(who, exec_id, *account)
-    if _in_effect("split", key, None):
-        raise InfluenceError("this split is already saved", hint="it applies from the next model build")
     return state().add_decision("split", key, None, by=f"dashboard:{who.name}", note=note)
 
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collectors.scrub import hash_id
-from influence.errors import StoreError, free_space, out_of_space, size_text
+from influence.errors import InfluenceError, StoreError, free_space, out_of_space, size_text
 
 SCHEMA = """
 create table if not exists identity_decisions (
@@ -106,12 +106,25 @@ class StateStore:
 
     # -- identity decisions ------------------------------------------------------------------------------------
     def add_decision(self, action: str, a: tuple[str, str], b: tuple[str, str] | None, *, by: str, note: str = "") -> int:
+        """Save a merge (a, b) or split (a, None). One already in effect (the latest decision naming either account is
+        this one, a merge either way round: a button clicked twice, a command run again) is refused, not saved twice;
+        the check and the insert are one transaction."""
         with self._open() as con:
+            con.execute("begin immediate")
+            named = " or ".join(["(platform_a = ? and account_a = ?)", "(platform_b = ? and account_b = ?)"] * 2)
+            latest = con.execute(
+                "select action, platform_a, account_a, platform_b, account_b from identity_decisions "
+                f"where {named} order by id desc limit 1", (*a, *a, *(b or a), *(b or a))).fetchone()
+            if latest is not None and latest[0] == action and \
+                    {(latest[1], latest[2]), (latest[3], latest[4])} - {(None, None)} == {a, b or a}:
+                con.execute("rollback")
+                raise InfluenceError(f"this {action} is already saved", hint="it applies from the next model build")
             cur = con.execute(
                 "insert into identity_decisions (decided_at, action, platform_a, account_a, platform_b, account_b, "
                 "decided_by, note) values (?, ?, ?, ?, ?, ?, ?, ?)",
                 (datetime.now(UTC).isoformat(), action, a[0], a[1], b[0] if b else None, b[1] if b else None, by, note),
             )
+            con.execute("commit")
             return int(cur.lastrowid)
 
     def decisions(self) -> list[dict]:

@@ -22,6 +22,8 @@ import json
 import pytest
 from helpers import actor, bsky_post, build, m_account, m_status, raw, rows, write_config
 
+from influence.errors import InfluenceError
+
 CONFIG = """
 [[executives]]
 id = "eve"
@@ -128,6 +130,8 @@ def test_manual_split_and_merge_override_rules_and_survive_rebuilds(eve):
     con.close()
     people.split(d, "bluesky:did:plc:grace", by="maria", note="two different Graces")
     people.merge(d, "@ada1@m.example", "did:plc:ada2", by="maria", note="she confirmed by e-mail")
+    with pytest.raises(InfluenceError, match="merge is already saved"):  # the command run again saves nothing
+        people.merge(d, "did:plc:ada2", "@ada1@m.example", by="maria")
     for _ in range(2):  # the decisions live in the state store: every rebuild applies them again
         con = build(d, cfg)
         assert person_of(con, "bluesky", "did:plc:grace") != person_of(con, "mastodon", "grace@m.example")
