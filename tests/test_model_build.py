@@ -215,6 +215,36 @@ def test_a_model_stored_by_a_column_is_sorted_by_it_in_capped_memory(built):
     assert _bytes("18.8 GiB") == 18.8 * 2**30 and _bytes("3200MB") == 3.2e9
 
 
+def test_the_columns_a_model_names_are_stored_with_zstd(built):
+    """A model's ``-- compression zstd:`` columns (strings nearly all distinct, or long: DuckDB's own choice builds
+    a dictionary for each segment, slower to write and larger) are stored with ZSTD, its other strings as DuckDB
+    chooses; a stored-by model's rows still lie in its order; a header naming a column the model does not have is
+    an error naming it."""
+    from pathlib import Path
+
+    from pipeline.runner import _build
+
+    declared = {m.name: m.zstd for m in discover() if m.zstd}
+    assert declared["int_engagements"] == ["engagement_key", "account_id"]
+    assert {"stg_accounts", "stg_posts", "accounts", "int_diffusion_edges", "int_diffusion_tree"} <= set(declared)
+    built.execute("checkpoint")
+    for name, columns in declared.items():
+        stored = dict(built.execute(
+            "select column_name, list(distinct compression order by compression) from pragma_storage_info(?) "
+            "where segment_type = 'VARCHAR' group by all", [name]).fetchall())
+        assert all(stored[c] == ["ZSTD"] for c in columns), (name, stored)
+        assert all("ZSTD" not in how for c, how in stored.items() if c not in columns), (name, stored)
+    execs = [e for (e,) in built.execute("select exec_id from int_engagements order by rowid").fetchall()]
+    assert len(set(execs)) > 1 and execs == sorted(execs)
+    wrong = Model("_zstd_wrong", "marts", Path("_zstd_wrong.sql"), ["a"], sql="select 1 as a, 'x' as b", zstd=["c"])
+    with pytest.raises(ModelError, match="_zstd_wrong names c in its compression header"):
+        _build(built, wrong, {})
+    right = Model("_zstd_right", "marts", Path("_zstd_right.sql"), ["a"], sql="select 1 as a, 'x' as b", zstd=["b"])
+    _build(built, right, {})
+    assert built.execute("select * from _zstd_right").fetchall() == [(1, "x")]
+    built.execute("drop table _zstd_right")
+
+
 def test_what_a_build_spills_goes_when_it_ends_and_a_crashed_builds_spill_when_the_next_starts(tmp_path):
     """A build's connection spills to <data>/.model-spill (connect_build); DuckDB removes that directory when the
     connection closes, having made it. A directory left by a build that crashed is cleared by the next build before
@@ -265,7 +295,8 @@ def test_an_update_keeps_deleted_rows_in_place_and_rewrites_a_table_once_they_re
     import pipeline.build as build
 
     con = build.connect_build(tmp_path / "w.duckdb")
-    con.execute("create table big as select i, md5(i::varchar) as s from range(1000000) as r(i) order by s")
+    con.execute("create table big (i bigint, s varchar using compression zstd)")
+    con.execute("insert into big select i, md5(i::varchar) as s from range(1000000) as r(i) order by s")
     con.execute("create table mid as select i from range(150000) as r(i)")
     con.execute("create table small as select i from range(1000) as r(i)")
     con.execute("create view big_view as select s from big")
@@ -284,6 +315,9 @@ def test_an_update_keeps_deleted_rows_in_place_and_rewrites_a_table_once_they_re
     assert build.dead_rows(con) == {"big": (700_000, 700_000), "mid": (150_000, 120_000)}  # (small: left as it is)
     assert con.execute("select s from big").fetchall() == before == sorted(before)  # the same rows, in order
     assert con.execute("select count(*) from big_view").fetchone() == (700_000,)
+    # its definition kept: the column a model stores with ZSTD still is
+    assert con.execute("select distinct compression from pragma_storage_info('big') where column_name = 's' "
+                       "and segment_type = 'VARCHAR'").fetchall() == [("ZSTD",)]
     assert build.compact(con) == []
     # several bloated tables: the most bloated first, up to the rows one update may rewrite (always one table)
     con.execute("create table big2 as select i from range(1500000) as r(i)")

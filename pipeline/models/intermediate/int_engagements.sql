@@ -1,6 +1,7 @@
 -- grain: exec_id, platform, engagement_key
 -- stored by: exec_id
 -- grain hash: key_hash
+-- compression zstd: engagement_key, account_id
 -- Every engagement with the executive's posts, by person and relationship ring. The executive's own accounts
 -- (answering in their own threads) are not engagers. engaged_at is when it happened where the platform says,
 -- else when it was first seen (time_known false). No engagement is dropped for want of an account: an engager
