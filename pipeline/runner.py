@@ -19,15 +19,16 @@
   such a model's rows recomputed unchanged where they lie (``replace_rows``), so only changed rows go at the end.
   Where the sort runs out of that memory, the model is built unsorted and listed in ``UNSORTED``: every build
   and ``influence status`` say so until a build sorts it again.
-- A model may say ``-- compression zstd: engagement_key, account_id``: those columns (strings nearly all distinct,
-  or long) are stored with DuckDB's ZSTD compression instead of the one it would choose (DICT_FSST, which analyses
-  and builds a dictionary for every segment): written faster, and smaller. At 10M engagements, int_engagements'
-  rows written again sorted with those two columns 9.7-10.8 s against 11.8-14.0 s (1,230 blocks against 1,990),
-  stg_accounts' 1.2 s against 1.9-2.5 s; full builds alternated, three each, 55.7-79.2 s (median 66.7) against
-  67.2-80.9 s (70.3), the models reading those columns no slower (session 27). A column a dashboard query scans
-  whole is left to DuckDB: the ties page's account search over accounts' names, handles and ids took twice as long
-  from ZSTD (141-198 ms against 68-116). The table is created from the query's columns and types, those named
-  ``using compression zstd``, then the rows inserted (an update's compaction keeps that definition).
+- A model may say ``-- compression zstd: engagement_key, account_id``: those columns (strings nearly all distinct)
+  are stored with DuckDB's ZSTD compression instead of the one it would choose (DICT_FSST, which analyses and
+  builds a dictionary for every segment): written faster, and smaller. At 10M engagements, int_engagements' rows
+  written again sorted with those two columns took 9.7-10.8 s against 11.8-14.0 s (1,230 blocks against 1,990), the
+  model built 17.3-20.3 s against 18.0-21.7 s (session 27, alternated). ZSTD is slower to read a few rows from,
+  which an update does (rows by row id): with the other tables' long strings in ZSTD as well (stg_accounts,
+  stg_posts, accounts, the diffusion edges and tree; full builds 2-4 s quicker), a day's update took 9.0-10.6 s
+  against 6.8-8.8 s, so only int_engagements' two columns are (a day 8.5-10.5 s against 8.6-10.5 s, alternated).
+  The table is created from the query's columns and types, those named ``using compression zstd``, then the rows
+  inserted (an update's compaction keeps that definition).
 - A model that keeps the hash of its grain (``hash()`` of the grain's columns, in order) in a column may say so,
   ``-- grain hash: key_hash``: the grain check reads it rather than hashing the columns again.
 - Python models (``*.py`` beside the SQL) define ``DEPENDS``, ``GRAIN`` and ``build(con, settings)``.

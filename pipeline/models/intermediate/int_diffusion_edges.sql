@@ -1,5 +1,4 @@
 -- grain: exec_id, platform, node_id
--- compression zstd: node_id, parent_id, engaged_post_id
 -- The diffusion tree of the executive's posts, as child -> parent edges. A node is a reshare (repost), a quote, a
 -- reply or a comment; its parent is the post it answered, quoted or reshared: the executive's post, or another
 -- node (a repost of a quote, a reply to a reply, a quote of a quote: the idea's second step). Likes spread nothing

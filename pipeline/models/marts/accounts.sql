@@ -1,6 +1,4 @@
 -- grain: platform, account_id
--- compression zstd: url, bio
--- (not the names, handles and ids: the ties page's account search scans them whole, twice as slow from ZSTD)
 -- Every account, pointing at its person. followers_count is NULL where the platform did not give it. person_key:
 -- the person id as a number (pipeline/seeds.py), by which the dashboard finds the accounts of the people around an
 -- executive cheaply (the ties page's account search).

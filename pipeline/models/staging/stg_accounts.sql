@@ -1,5 +1,4 @@
 -- grain: platform, account_id
--- compression zstd: account_id, handle, display_name, url, bio, profile_links, last_raw_id
 -- Every account seen on any platform, as last observed, with when it was first and last seen.
 -- People erased on request (the suppression list) are left out here, whatever the raw store still holds.
 -- Two steps rather than one window over every observation (every like carries its author's profile: 10M rows at

@@ -1,5 +1,4 @@
 -- grain: exec_id, platform, post_id
--- compression zstd: post_id, author_account_id, url, text, title, reply_to_post_id, reply_to_account_id, root_post_id, quoted_post_id, reposted_post_id, last_raw_id
 -- Every post seen while collecting for an executive (theirs and others' replies and quotes), as last observed.
 select * exclude (rn)
 from (
