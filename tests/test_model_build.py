@@ -216,8 +216,8 @@ def test_a_model_stored_by_a_column_is_sorted_by_it_in_capped_memory(built):
 
 
 def test_the_columns_a_model_names_are_stored_with_zstd(built):
-    """A model's ``-- compression zstd:`` columns (strings nearly all distinct, or long: DuckDB's own choice builds
-    a dictionary for each segment, slower to write and larger) are stored with ZSTD, its other strings as DuckDB
+    """A model's ``-- compression zstd:`` columns (strings nearly all distinct: DuckDB's own choice builds a
+    dictionary for each segment, slower to write and larger) are stored with ZSTD, its other strings as DuckDB
     chooses; a stored-by model's rows still lie in its order; a header naming a column the model does not have is
     an error naming it."""
     from pathlib import Path
