@@ -22,9 +22,9 @@
 - A model may say ``-- compression zstd: engagement_key, account_id``: those columns (strings nearly all distinct)
   are stored with DuckDB's ZSTD compression instead of the one it would choose (DICT_FSST, which analyses and
   builds a dictionary for every segment): written faster, and smaller. At 10M engagements, int_engagements' rows
-  written again sorted with those two columns took 9.7-10.8 s against 11.8-14.0 s (1,230 blocks against 1,990), the
-  model built 17.3-20.3 s against 18.0-21.7 s (session 27, alternated). ZSTD is slower to read a few rows from,
-  which an update does (rows by row id): with the other tables' long strings in ZSTD as well (stg_accounts,
+  written again sorted with those two columns took 9.7-10.8 s against 11.8-14.0 s (the whole warehouse 4,725
+  blocks used against 4,912), the model built 17.3-20.3 s against 18.0-21.7 s (session 27, alternated). ZSTD is
+  slower to read a few rows from, which an update does (rows by row id): with the other tables' long strings in ZSTD as well (stg_accounts,
   stg_posts, accounts, the diffusion edges and tree; full builds 2-4 s quicker), a day's update took 9.0-10.6 s
   against 6.8-8.8 s, so only int_engagements' two columns are (a day 8.5-10.5 s against 8.6-10.5 s, alternated).
   The table is created from the query's columns and types, those named ``using compression zstd``, then the rows

@@ -30,6 +30,7 @@ from influence.config import Config, load_config
 from influence.demo import load_demo
 from pipeline.build import BuildResult, build_warehouse
 from pipeline.load import load_observations
+from pipeline.runner import discover
 from pipeline.seeds import write_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,6 +174,13 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
         assert leftovers == []
         # the row counts the build reports are the rows there (the deleted ones it deferred merging left out)
         assert result.tables == {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in result.tables}
+        # the columns a model stores with ZSTD (pipeline/runner.py) still are, the rows the update put in as well
+        zstd = {m.name: m.zstd for m in discover() if m.zstd}
+        assert zstd and set(zstd) <= result.updated
+        for model, columns in zstd.items():
+            stored = dict(con.execute("select column_name, list(distinct compression) from pragma_storage_info(?) "
+                                      "where segment_type = 'VARCHAR' group by all", [model]).fetchall())
+            assert all(stored[c] == ["ZSTD"] for c in columns), (model, stored)
     finally:
         con.close()
 
