@@ -206,9 +206,17 @@ class RawStore:
         return sorted(self.root.glob("source=*/month=*/*.parquet"), key=lambda p: (p.name, str(p)))
 
     def read_segment(self, path: Path) -> pa.Table:
+        """The segment's rows in ``SCHEMA``: a column an older segment lacks is NULL, one it has beyond is left
+        out, and one of another type is cast (an error if it cannot be), as ``pq.read_table(schema=...)`` reads it.
+        Read with ``ParquetFile``, not ``pq.read_table``: that imports pyarrow's datasets and pandas, 0.3 s, and a
+        day's update reads one small segment (0.01 s)."""
         try:
-            return pq.read_table(path, schema=SCHEMA)
-        except (OSError, pa.ArrowInvalid) as exc:
+            table = pq.ParquetFile(path).read()
+            if table.schema.equals(SCHEMA):
+                return table
+            return pa.table([table.column(f.name).cast(f.type) if f.name in table.column_names
+                             else pa.nulls(table.num_rows, f.type) for f in SCHEMA], schema=SCHEMA)
+        except (OSError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise StoreError(
                 f"raw segment {path} cannot be read: {exc}",
                 hint="move the file aside and run `influence model` again; nothing else is affected",

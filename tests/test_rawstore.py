@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from collectors.rawstore import RawRecord, RawStore
+from collectors.rawstore import SCHEMA, RawRecord, RawStore
 from influence.errors import StoreError
 
 
@@ -50,6 +54,38 @@ def test_damaged_segment_is_named_with_a_fix(tmp_path):
         list(store.records())
     assert str(seg) in info.value.message
     assert "move the file aside" in info.value.hint
+
+
+def test_a_segment_of_another_shape_is_read_in_todays_schema(tmp_path):
+    """A segment an older (or other) version wrote: a column missing, one extra, others of other types. It reads as
+    pyarrow's datasets read it in SCHEMA (the reference the store used until session 28), without importing them."""
+    store = RawStore(tmp_path)
+    store.append([rec(1), rec(2, "bluesky")], run_id="r1")
+    seg = store.segments()[0]
+    now = pq.read_table(seg)
+    older = pa.table({
+        "record_id": now["record_id"], "run_id": now["run_id"], "source": now["source"], "kind": now["kind"],
+        "exec_id": now["exec_id"], "url": now["url"],  # no params
+        "status": now["status"].cast(pa.int64()), "observed_at": now["observed_at"],
+        "payload": now["payload"].cast(pa.string()), "written_by": pa.array(["0.1"] * now.num_rows),
+    })
+    pq.write_table(older, seg)
+    got = store.read_segment(seg)
+    assert got.schema.equals(SCHEMA)
+    assert got.equals(pq.read_table(seg, schema=SCHEMA))
+    assert got.column("params").null_count == got.num_rows
+    assert got.column("url").to_pylist() == now.column("url").to_pylist()
+    # and what cannot be cast is the damaged-segment error, named
+    pq.write_table(older.set_column(older.schema.get_field_index("status"), "status", pa.array(["two hundred"] * now.num_rows)), seg)
+    with pytest.raises(StoreError) as info:
+        store.read_segment(seg)
+    assert str(seg) in info.value.message
+    # reading a segment imports neither pyarrow's datasets nor pandas (0.3 s of a day's update)
+    code = (f"import sys; from pathlib import Path; from collectors.rawstore import RawStore; "
+            f"RawStore(Path({str(tmp_path)!r})).read_segment(Path({str(store.segments()[-1])!r})); "
+            f"print(sorted(m for m in ('pandas', 'pyarrow.dataset') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_writer_flushes_what_it_has_when_the_run_fails(tmp_path):
