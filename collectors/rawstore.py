@@ -216,7 +216,7 @@ class RawStore:
                 return table
             return pa.table([table.column(f.name).cast(f.type) if f.name in table.column_names
                              else pa.nulls(table.num_rows, f.type) for f in SCHEMA], schema=SCHEMA)
-        except (OSError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        except (OSError, pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError) as exc:  # (KeyError: a column twice)
             raise StoreError(
                 f"raw segment {path} cannot be read: {exc}",
                 hint="move the file aside and run `influence model` again; nothing else is affected",

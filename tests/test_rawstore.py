@@ -80,6 +80,10 @@ def test_a_segment_of_another_shape_is_read_in_todays_schema(tmp_path):
     with pytest.raises(StoreError) as info:
         store.read_segment(seg)
     assert str(seg) in info.value.message
+    # nor is a column twice (no store writes one) an error of another kind
+    pq.write_table(pa.table([now["url"], now["url"]], names=["url", "url"]), seg)
+    with pytest.raises(StoreError, match="exists 2 times"):
+        store.read_segment(seg)
     # reading a segment imports neither pyarrow's datasets nor pandas (0.3 s of a day's update)
     code = (f"import sys; from pathlib import Path; from collectors.rawstore import RawStore; "
             f"RawStore(Path({str(tmp_path)!r})).read_segment(Path({str(store.segments()[-1])!r})); "
