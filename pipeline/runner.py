@@ -24,11 +24,12 @@
   builds a dictionary for every segment): written faster, and smaller. At 10M engagements, int_engagements' rows
   written again sorted with those two columns took 9.7-10.8 s against 11.8-14.0 s (the whole warehouse 4,725
   blocks used against 4,912), the model built 17.3-20.3 s against 18.0-21.7 s (session 27, alternated). ZSTD is
-  slower to read a few rows from, which an update does (rows by row id): with the other tables' long strings in ZSTD as well (stg_accounts,
-  stg_posts, accounts, the diffusion edges and tree; full builds 2-4 s quicker), a day's update took 9.0-10.6 s
-  against 6.8-8.8 s, so only int_engagements' two columns are (a day 8.5-10.5 s against 8.6-10.5 s, alternated).
-  The table is created from the query's columns and types, those named ``using compression zstd``, then the rows
-  inserted (an update's compaction keeps that definition).
+  slower to read a few rows from, which an update does (rows by row id): with the other tables' long strings in
+  ZSTD as well (stg_accounts, stg_posts, accounts, the diffusion edges and tree; full builds 2-4 s quicker), a
+  day's update took 9.0-10.6 s against 6.8-8.8 s, so only int_engagements' two columns are (a day 8.5-10.5 s
+  against 8.6-10.5 s, alternated). The table is created from the query's columns and types (a ``describe`` of the
+  query: 5.6-8.1 ms in seven full builds), those named ``using compression zstd``, then the rows inserted (an
+  update's compaction keeps that definition).
 - A model that keeps the hash of its grain (``hash()`` of the grain's columns, in order) in a column may say so,
   ``-- grain hash: key_hash``: the grain check reads it rather than hashing the columns again.
 - Python models (``*.py`` beside the SQL) define ``DEPENDS``, ``GRAIN`` and ``build(con, settings)``.
@@ -87,23 +88,26 @@ class Model:
     zstd: list[str] = field(default_factory=list)  # the columns stored with ZSTD compression (module docstring)
 
 
+def _listed(header: re.Pattern[str], sql: str) -> list[str]:
+    """The columns a header comment lists (``-- grain: a, b``), or none if the model has no such header."""
+    found = header.search(sql)
+    return [c.strip() for c in found.group(1).split(",")] if found else []
+
+
 def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
     models: list[Model] = []
     for layer in LAYERS:
         for path in sorted((models_dir / layer).glob("*.sql")):
             sql = path.read_text(encoding="utf-8")
-            m = _GRAIN.search(sql)
-            if not m:
+            grain = _listed(_GRAIN, sql)
+            if not grain:
                 raise ModelError(f"model {path.name} declares no grain", hint="add a first line like '-- grain: exec_id, week'")
             how = _VIEW.search(sql)
-            by = _STORED_BY.search(sql)
             hashed = _GRAIN_HASH.search(sql)
-            zstd = _ZSTD.search(sql)
-            models.append(Model(path.stem, layer, path, [c.strip() for c in m.group(1).split(",")], sql=sql,
+            models.append(Model(path.stem, layer, path, grain, sql=sql,
                                 view=bool(how), ephemeral=bool(how and how.group(1) == "ephemeral"),
-                                stored_by=[c.strip() for c in by.group(1).split(",")] if by else [],
-                                grain_hash=hashed.group(1) if hashed else None,
-                                zstd=[c.strip() for c in zstd.group(1).split(",")] if zstd else []))
+                                stored_by=_listed(_STORED_BY, sql), grain_hash=hashed.group(1) if hashed else None,
+                                zstd=_listed(_ZSTD, sql)))
         for path in sorted((models_dir / layer).glob("*.py")):
             if path.name.startswith("_"):
                 continue

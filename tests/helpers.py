@@ -84,3 +84,11 @@ def raw(data_dir, source: str, kind: str, exec_id: str, observed: str, payload, 
     RawStore(Path(data_dir) / "raw").append([RawRecord(
         source=source, kind=kind, exec_id=exec_id, url=url or f"https://{source}.example/{kind}", payload=text,
         observed_at=t(observed), params=params)], run_id=run_id)
+
+
+def string_compressions(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, list[str]]:
+    """Each string column of ``table`` and the compressions its stored segments use (sorted): what a model's
+    ``-- compression zstd:`` header (pipeline/runner.py) must leave ZSTD, and DuckDB's own choice elsewhere."""
+    return dict(con.execute(
+        "select column_name, list(distinct compression order by compression) from pragma_storage_info(?) "
+        "where segment_type = 'VARCHAR' group by all", [table]).fetchall())

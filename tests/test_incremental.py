@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import query_differences
+from helpers import query_differences, string_compressions
 
 from collectors.mastodon.parse import account_id as mastodon_account_id
 from collectors.rawstore import RawRecord, RawStore
@@ -178,8 +178,7 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
         zstd = {m.name: m.zstd for m in discover() if m.zstd}
         assert zstd and set(zstd) <= result.updated
         for model, columns in zstd.items():
-            stored = dict(con.execute("select column_name, list(distinct compression) from pragma_storage_info(?) "
-                                      "where segment_type = 'VARCHAR' group by all", [model]).fetchall())
+            stored = string_compressions(con, model)
             assert all(stored[c] == ["ZSTD"] for c in columns), (model, stored)
     finally:
         con.close()

@@ -11,7 +11,7 @@ from datetime import date
 
 import duckdb
 import pytest
-from helpers import query_differences
+from helpers import query_differences, string_compressions
 
 from collectors.rawstore import RawStore
 from influence.config import load_config
@@ -228,9 +228,7 @@ def test_the_columns_a_model_names_are_stored_with_zstd(built):
     assert declared["int_engagements"] == ["engagement_key", "account_id"]
     built.execute("checkpoint")
     for name, columns in declared.items():
-        stored = dict(built.execute(
-            "select column_name, list(distinct compression order by compression) from pragma_storage_info(?) "
-            "where segment_type = 'VARCHAR' group by all", [name]).fetchall())
+        stored = string_compressions(built, name)
         assert all(stored[c] == ["ZSTD"] for c in columns), (name, stored)
         assert all("ZSTD" not in how for c, how in stored.items() if c not in columns), (name, stored)
     execs = [e for (e,) in built.execute("select exec_id from int_engagements order by rowid").fetchall()]
@@ -315,8 +313,7 @@ def test_an_update_keeps_deleted_rows_in_place_and_rewrites_a_table_once_they_re
     assert con.execute("select s from big").fetchall() == before == sorted(before)  # the same rows, in order
     assert con.execute("select count(*) from big_view").fetchone() == (700_000,)
     # its definition kept: the column a model stores with ZSTD still is
-    assert con.execute("select distinct compression from pragma_storage_info('big') where column_name = 's' "
-                       "and segment_type = 'VARCHAR'").fetchall() == [("ZSTD",)]
+    assert string_compressions(con, "big")["s"] == ["ZSTD"]
     assert build.compact(con) == []
     # several bloated tables: the most bloated first, up to the rows one update may rewrite (always one table)
     con.execute("create table big2 as select i from range(1500000) as r(i)")

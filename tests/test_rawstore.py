@@ -76,7 +76,8 @@ def test_a_segment_of_another_shape_is_read_in_todays_schema(tmp_path):
     assert got.column("params").null_count == got.num_rows
     assert got.column("url").to_pylist() == now.column("url").to_pylist()
     # and what cannot be cast is the damaged-segment error, named
-    pq.write_table(older.set_column(older.schema.get_field_index("status"), "status", pa.array(["two hundred"] * now.num_rows)), seg)
+    status = older.schema.get_field_index("status")
+    pq.write_table(older.set_column(status, "status", pa.array(["two hundred"] * now.num_rows)), seg)
     with pytest.raises(StoreError) as info:
         store.read_segment(seg)
     assert str(seg) in info.value.message
