@@ -13,7 +13,9 @@ sampled every 0.2 s (the parse and graph steps run one worker per core beside th
   build: an incremental build), for seven days one after the other, reported by how many executives' spheres took
   in the week that ended (none, some: the staggered default takes in a seventh of them each day, or all: the
   aligned setting's Monday, whose update is run --runs times, the last warehouse put back before each), and all
-  seven days together;
+  seven days together. Each day starts from the spare copy the build before it left (pipeline/spare.py) where its
+  copier is done by then, as a day's run finds it; the warehouse put back for a rerun is not the file a spare was
+  made of, so a rerun copies;
 - each dashboard query: every `dashboard.data` function the pages call, for the largest executive, as the dashboard
   runs it (its cache cleared before each call), median of 7 after one warm-up, and the first (cold) run
   (``--queries-only``: these alone, on the warehouse there);

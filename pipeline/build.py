@@ -25,10 +25,12 @@ from collectors.rawstore import RawStore, fsync_path
 from influence import __version__
 from influence.config import Config
 from influence.errors import ModelError, ModelOutOfMemory, StoreError, free_space, out_of_space, size_text
+from pipeline import spare
 from pipeline.incremental import Increment, fingerprint, previous_state, record_state
 from pipeline.load import LoadResult, load_observations, parse_pending, segment_keys
 from pipeline.runner import run_models, unsorted_notices
 from pipeline.seeds import write_seeds
+from pipeline.spare import FICLONE, copy_file  # noqa: F401  (FICLONE: the tests' and the bench's)
 
 WAREHOUSE = "warehouse.duckdb"
 
@@ -183,42 +185,9 @@ def compact(con: duckdb.DuckDBPyConnection) -> list[str]:
     return done
 
 
-# linux/fs.h: _IOW(0x94, 9, int), "share the blocks of the file given"
-FICLONE = 0x40049409
-
-
-def copy_file(src: Path, dst: Path) -> None:
-    """``dst`` as a copy of ``src``: a reflink where the file system can make one (XFS, Btrfs: the two files share
-    their blocks until either is written), else a copy of the bytes. An update copies the last warehouse before it
-    writes (1.4 GB at 10M engagements); a reflink writes only the blocks the update changes.
-
-    The bytes go into the file opened for the reflink, not into one opened again: ext4 writes a file that was
-    truncated on opening (``wb``) and written again to disk when it is closed (``auto_da_alloc``, against a crash
-    leaving a replaced file empty), so the copy waited for the disk, 1.2-1.5 s at 10M engagements against 0.54-0.66 s
-    into the page cache. ``BackgroundCopy`` makes it in a thread and then writes it to disk while the build computes."""
-    with open(src, "rb") as source, open(dst, "wb") as target:
-        try:
-            fcntl.ioctl(target.fileno(), FICLONE, source.fileno())
-            return
-        except OSError:
-            pass  # a file system that cannot share blocks (ext4, tmpfs), or another device
-        size = os.fstat(source.fileno()).st_size
-        copied = 0
-        try:
-            while copied < size:  # in the kernel (Linux), no bytes through Python
-                n = os.copy_file_range(source.fileno(), target.fileno(), size - copied)
-                if n == 0:
-                    break
-                copied += n
-        except (AttributeError, OSError):
-            pass  # no copy_file_range (not Linux), or one that refuses these files: the rest as bytes
-        source.seek(copied)
-        target.seek(copied)
-        shutil.copyfileobj(source, target, 8 << 20)
-
-
 class BackgroundCopy:
-    """``copy_file(src, dst)`` in a thread, then ``dst`` written to disk (fsync) there while the build goes on.
+    """``copy_file(src, dst)`` in a thread, then ``dst`` written to disk (fsync) there while the build goes on; or,
+    where the last build left a spare copy of ``src`` as it is (``pipeline/spare.py``), that spare, renamed.
 
     An update starts it as soon as the last build's state allows an update: the copy (0.4-0.7 s at 10M engagements,
     in the kernel, so without the interpreter's lock) then overlaps the fingerprint and the parse of the new
@@ -235,7 +204,8 @@ class BackgroundCopy:
 
     def _run(self, src: Path, dst: Path) -> None:
         try:
-            copy_file(src, dst)
+            if not spare.take(src, dst):
+                copy_file(src, dst)
         except BaseException as exc:  # raised again in the build's thread, by copied()
             self._error = exc
             return
@@ -330,11 +300,17 @@ def build_warehouse(
             keys = set(segment_keys(store))
             if before is not None and before[1] < keys:
                 # new segments, none gone: an update unless the fingerprint differs (the code or config changed), so
-                # the copy of the last warehouse, which it updates in place, starts now (the old file stays as it is)
+                # the copy of the last warehouse, which it updates in place, starts now (the old file stays as it is),
+                # or is there already: the spare the last build left (pipeline/spare.py)
                 copying = BackgroundCopy(final, tmp)
             full_because = _why_full(config, data_dir, keys, before, full)
             # nothing new since the last build: it stands as it is (nothing copied, no model run)
             up_to_date = full_because is None and before is not None and keys == before[1]
+            if not up_to_date:
+                # spares of older warehouses, and for a full build (which has no use for one) every spare: its room
+                # (it deletes every spare again once it has published)
+                for old in spare.stale(final, every=full_because is not None):
+                    remove_later(old)
             parsed = parse_pending(store, data_dir / "cache", (lambda i, n: progress("parse", i, n)) if progress else None)
             if copying is not None:
                 copying.copied()
@@ -437,6 +413,9 @@ def build_warehouse(
             if replaced is not None:
                 remove_later(replaced)
                 replaced = None
+            if increment is None:
+                spare.clear(final)  # (an erasure's build: no copy of the warehouse it replaced stays behind)
+            spare.start(final)  # the next update's copy, made meanwhile
             phase("publish")
         except BaseException as exc:
             if copying is not None:

@@ -1189,6 +1189,122 @@ def test_an_update_leaves_freeing_the_warehouse_it_replaced_to_a_process_of_its_
     assert not list(tmp_path.glob(f".{build.WAREHOUSE}.*"))
 
 
+def _spare_of(final: Path) -> Path:
+    """The spare of ``final`` as it is now, once the process a build started has made it (a wait for a process,
+    not a timing: up to 20 s)."""
+    import time as clock
+
+    from pipeline import spare
+
+    made = final.with_name(f".{final.name}.spare.{spare.stamp(final.stat())}")
+    for _ in range(200):
+        if made.exists():
+            return made
+        clock.sleep(0.1)
+    raise AssertionError(f"no spare of {final.name}: {sorted(p.name for p in final.parent.glob(f'.{final.name}.spare*'))}")
+
+
+def test_an_update_starts_from_the_spare_copy_the_last_build_left(tmp_path, monkeypatch):
+    """Once a build has published a warehouse (of at least SPARE_MIN_BYTES: here any), a process of its own copies
+    it to a spare named by the warehouse's stamp; the next update takes it (no copy while its user waits) and
+    equals a full build. A spare of a warehouse written since it was made is never used: that update copies, and
+    the stale spare goes."""
+    import os
+    import time as clock
+
+    import pipeline.build as build
+    from pipeline import spare
+
+    monkeypatch.setattr(spare, "SPARE_MIN_BYTES", 0)
+    cfg_path, _ = load_demo(tmp_path)
+    config = load_config(cfg_path)
+    segments = _segments(tmp_path)
+    later = tmp_path.parent / f"{tmp_path.name}-later"
+    for seg in segments[1::3]:  # (held back for the second update)
+        (later / seg.relative_to(tmp_path / "raw")).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(seg, later / seg.relative_to(tmp_path / "raw"))
+    aside = _held_back(tmp_path, segments[::3])
+    build.build_warehouse(config, tmp_path, full=True)
+    _put_back(tmp_path, aside)
+    final = tmp_path / build.WAREHOUSE
+    made = _spare_of(final)
+    assert made.read_bytes() == final.read_bytes()
+
+    copies: list[str] = []
+    real_copy = build.copy_file
+
+    def spy_copy(src, dst):
+        copies.append(Path(dst).name)
+        real_copy(src, dst)
+
+    monkeypatch.setattr(build, "copy_file", spy_copy)
+    result = build.build_warehouse(config, tmp_path)
+    assert result.full_because is None and result.updated
+    assert copies == [] and not made.exists()  # taken: renamed to the update's file
+
+    # the warehouse written after its spare was made (a user's own SQL, say): the spare is not of it any more
+    stale = _spare_of(final)
+    st = final.stat()
+    os.utime(final, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    _put_back(tmp_path, later)
+    result = build.build_warehouse(config, tmp_path)
+    assert result.full_because is None and result.updated
+    assert len(copies) == 1 and copies[0].startswith(f".{build.WAREHOUSE}.building-")
+    for _ in range(200):  # (a removal by a process of its own: up to 20 s)
+        if not stale.exists():
+            break
+        clock.sleep(0.1)
+    assert not stale.exists()
+    assert differences(result.path, build_warehouse(config, tmp_path, full=True).path) == []
+
+
+def test_a_spare_copy_is_made_only_of_the_warehouse_as_it_stays_and_a_full_build_leaves_none_of_the_old(
+        tmp_path, monkeypatch):
+    """The copier copies nothing when the warehouse is not the file it was asked for (a later build replaced it),
+    and keeps nothing when the warehouse was written while it copied; a partial copy is never named a spare. A full
+    build (an erasure is one) deletes the spare of the warehouse it replaces, and any copy of it, before it returns."""
+    import os
+
+    import pipeline.build as build
+    from pipeline import spare
+
+    monkeypatch.setattr(spare, "SPARE_MIN_BYTES", 0)
+    cfg_path, _ = load_demo(tmp_path)
+    config = load_config(cfg_path)
+    final = build.build_warehouse(config, tmp_path, full=True).path
+    old = _spare_of(final)
+    old_bytes = final.read_bytes()
+
+    # asked for another stamp (the warehouse replaced since): nothing copied
+    assert spare.make(final, "0-0-0-0") is False
+    assert sorted(p.name for p in tmp_path.glob(f".{build.WAREHOUSE}.spare*")) == [old.name]  # (and the current spare kept)
+
+    # written while it copies: the partial copy goes, no spare is named
+    old.unlink()
+    real = spare._copy_open
+
+    def written_meanwhile(source, target):
+        real(source, target)
+        st = final.stat()
+        os.utime(final, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+    monkeypatch.setattr(spare, "_copy_open", written_meanwhile)
+    assert spare.make(final, spare.stamp(final.stat())) is False
+    assert sorted(p.name for p in tmp_path.glob(f".{build.WAREHOUSE}.spare*")) == []
+    monkeypatch.setattr(spare, "_copy_open", real)
+
+    # a spare of the old warehouse, and a partial copy of it left by a copier that died: a full build leaves none
+    assert spare.make(final, spare.stamp(final.stat())) is True
+    old = _spare_of(final)
+    dead = final.with_name(f".{final.name}.spare-999999")
+    dead.write_bytes(old_bytes[:4096])
+    result = build.build_warehouse(config, tmp_path, full=True)
+    assert not old.exists() and not dead.exists()
+    new = _spare_of(result.path)  # (the new warehouse's own, made after it)
+    assert new.read_bytes() == result.path.read_bytes()
+    assert sorted(p.name for p in tmp_path.glob(f".{build.WAREHOUSE}.spare*")) == [new.name]
+
+
 def test_an_update_copy_made_for_a_build_that_turns_out_full_is_not_its_start(tmp_path, monkeypatch):
     """The copy of the last warehouse starts before the fingerprint is taken (new segments, none gone: an update,
     unless the code or config changed). When the config changed, the build is a full one: it starts from an empty
