@@ -27,8 +27,9 @@ Updaters here (each also in the README's "How data flows"):
   evidence that arrived with the new data) or whose (executive, person) tie changed. Only the rows that come out
   changed are replaced and passed on: an engagement merely observed again (most of a day's, from the daily
   collector) stops here. If the executives' own accounts changed, it is recomputed whole.
-- ``int_person_weeks``: recomputed for the (executive, person) pairs whose engagements changed; only the rows that
-  changed are deleted and inserted (``replace_rows``, for a model stored by a column), so it stays in week order.
+- ``int_person_weeks``: for the (executive, person) pairs whose engagements only grew, the stored weeks and the new
+  engagements' weeks; recomputed for the pairs with an engagement that changed; only the rows that changed are
+  deleted and inserted (``replace_rows``, for a model stored by a column), so it stays in week order.
 Elsewhere: the diffusion models in ``pipeline/update_diffusion.py``, the weekly and topic models in
 ``pipeline/update_weekly.py``, the spheres' members in their Python model (``int_sphere_members.update``) and the
 counts the spheres mart reads in ``pipeline/update_spheres.py``.
@@ -596,8 +597,33 @@ def update_int_person_weeks(con: duckdb.DuckDBPyConnection, inc: Increment) -> b
         return False
     inc.scratch(con, "_inc_eng_people", "select exec_id, person_key from _inc_old_int_engagements "
                                         "union select exec_id, person_key from _inc_new_int_engagements")
-    recompute_partitions(con, inc, "intermediate", "int_person_weeks", ["exec_id", "person_key"], "_inc_eng_people",
-                         {"int_engagements": "exec_id, person_key"}, in_place=("int_engagements",))
+    # Pairs that only gained engagements (none of theirs changed or went: no row of theirs in _inc_old_): their rows
+    # are their stored weeks and the new engagements' weeks, each with the pair's ring (every engagement of a pair
+    # has it: int_ties by exec_id and person_key; a pair whose tie changed had its engagements changed), and the
+    # least week as first_week. So their engagements are not read again: at 10M engagements a day's 12,800 pairs
+    # had 169k, and reading them took 0.47 s of the update's 0.83 s. The other pairs are recomputed from theirs.
+    inc.scratch(con, "_inc_pw_recount", "select distinct exec_id, person_key from _inc_old_int_engagements")
+    grown = """
+        with grown as (select exec_id, person_key from _inc_eng_people
+                       except select exec_id, person_key from _inc_pw_recount),
+        stored as (select exec_id, person_key, ring, week from _inc_rows_int_person_weeks semi join grown
+                   using (exec_id, person_key)),
+        added as (
+            select exec_id, person_key, any_value(ring) as ring, iso_week(engaged_at) as week
+            from _inc_new_int_engagements semi join grown using (exec_id, person_key)
+            group by exec_id, person_key, iso_week(engaged_at)
+        ),
+        weeks as (select * from stored union all (select * from added anti join stored using (exec_id, person_key, week)))
+        select exec_id, person_key, ring, week, min(week) over (partition by exec_id, person_key) as first_week
+        from weeks"""
+    if count(con, "_inc_pw_recount"):
+        scoped = people_first("_inc_pw_recount", ["exec_id", "person_key"]) + \
+            "semi join _inc_pw_recount using (exec_id, person_key)"
+        inc.scratch(con, "_inc_scope_int_engagements", f"select t.* from int_engagements as t {scoped}", view=True)
+        recounted = _sql_reading(_model_sql("intermediate", "int_person_weeks"),
+                                 {"int_engagements": "_inc_scope_int_engagements"})
+        grown += f"\n        union all select exec_id, person_key, ring, week, first_week from ({recounted}\n)"
+    replace_rows(con, inc, "int_person_weeks", ["exec_id", "person_key"], "_inc_eng_people", grown)
     return True
 
 

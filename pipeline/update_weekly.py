@@ -299,20 +299,17 @@ def update_signals_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
     # the sources of an executive (quotes, pingbacks, mentions known) are in every row of theirs, by nullness
     known = ("inbound_quotes is not null as q, inbound_pingbacks is not null as p, "
              "inbound_mentions is not null as m")
-    # the columns of the engagements the model reads, and their key (the union below is of distinct engagements):
-    # at 10M engagements, copying every column of the dirty weeks' engagements took 1.3-1.9 s
-    cols = "exec_id, platform, engagement_key, post_id, kind, ring, engaged_at, depth"
-    e_cols = ", ".join(f"e.{c.strip()}" for c in cols.split(","))
-    # one mention per executive keeps mentions_known right with the engagements cut down
-    inc.scratch(con, "_inc_sw_mention", f"select {cols} from int_engagements where kind = 'mention' "
-                                        "qualify row_number() over (partition by exec_id order by platform, "
-                                        "engagement_key) = 1")
+    # the columns of the engagements the model reads (not engagement_key: stored with ZSTD, it cost 0.29 s to read
+    # for 170k rows scattered over 10M where the others cost 0.05 s, `/tmp/s29/zs.py`): at 10M engagements, copying
+    # every column of the dirty weeks' engagements took 1.3-1.9 s
+    cols = "exec_id, platform, post_id, kind, ring, engaged_at, depth"
     for attempt in (1, 2):
         inc.scratch(con, "_inc_sw_weeks", "select * from int_exec_weeks semi join _inc_sw_dirty using (exec_id, week)")
         # the engagements the dirty weeks read: engaged in them (inbound; by range, which at 1M engagements is 20
-        # times cheaper than truncating every time to its week), or replies to posts published in them (depth).
-        # Their row ids first, then the rows by them: the union of the two is of integers, not of eight columns
-        # (at 10M engagements, in scratch, 0.24 s against 0.78 s for the same 40,782 rows)
+        # times cheaper than truncating every time to its week), or replies to posts published in them (depth); and
+        # one mention per executive, which keeps mentions_known right with the engagements cut down. Their row ids
+        # first, then the rows by them: the union of the three is of integers, not of the rows' columns (at 10M
+        # engagements, in scratch, 0.24 s against 0.78 s for the same 40,782 rows)
         with inc.transaction(con):  # (row ids hold within one)
             inc.scratch(con, "_inc_sw_eng_ids", """
                 select e.rowid as _inc_rowid from int_engagements as e
@@ -323,10 +320,10 @@ def update_signals_weekly(con: duckdb.DuckDBPyConnection, inc: Increment) -> boo
                     semi join _inc_sw_dirty as d on d.exec_id = o.exec_id and d.week = iso_week(o.created_at)
                 ) using (exec_id, platform, post_id)
                 where e.kind in ('reply', 'comment')
+                union select min(rowid) from int_engagements where kind = 'mention' group by exec_id
             """)
             inc.scratch(con, "_inc_sw_eng", f"""
-                select {e_cols} from int_engagements as e semi join _inc_sw_eng_ids as i on e.rowid = i._inc_rowid
-                union select * from _inc_sw_mention
+                select {cols} from int_engagements as e semi join _inc_sw_eng_ids as i on e.rowid = i._inc_rowid
             """)
         model = _sql_reading(_model_sql("marts", "signals_weekly"),
                              {"int_exec_weeks": "_inc_sw_weeks", "int_engagements": "_inc_sw_eng"})
@@ -416,16 +413,25 @@ def _topics_by_delta(con: duckdb.DuckDBPyConnection, inc: Increment) -> str:
     # read for the anti join; `/tmp/s22/tp.py` of session 22, medians of 5. take_rows' two steps, which copy the
     # rows out before this query reads them, took 0.33-0.46 s against 0.26-0.30 s in a day's update. By the people
     # first, as people_first says why: 0.04-0.06 s against 0.10-0.11 s.)
+    # The new engagements themselves are left out by their row ids too: those whose key's hash is a new one's, held
+    # to the key (engagement_key, stored with ZSTD, is read for those rows alone: read for every row of those
+    # people, 169k on a day at 10M engagements, the query took 0.48 s, most of it that column).
     with inc.transaction(con):
         inc.scratch(con, "_inc_tp_had_ids", f"""
             select e.rowid as _inc_rowid from int_engagements as e
             {people_first("_inc_tp_new", ["exec_id", "person_key"])}
             semi join (select distinct exec_id, person_key from _inc_tp_new) using (exec_id, person_key)""")
+        inc.scratch(con, "_inc_tp_had_new_ids", """
+            select e.rowid as _inc_rowid from int_engagements as e
+            semi join _inc_tp_had_ids as i on e.rowid = i._inc_rowid
+            semi join (select key_hash from _inc_new_int_engagements) using (key_hash)""")
         inc.scratch(con, "_inc_tp_had", """
             select distinct e.exec_id, t.topic_key, e.person_key
             from int_engagements as e
-            semi join _inc_tp_had_ids as i on e.rowid = i._inc_rowid
-            anti join _inc_new_int_engagements using (exec_id, platform, engagement_key)
+            semi join (select _inc_rowid from _inc_tp_had_ids except select e.rowid from int_engagements as e
+                       semi join _inc_tp_had_new_ids as i on e.rowid = i._inc_rowid
+                       semi join _inc_new_int_engagements using (exec_id, platform, engagement_key)) as i
+                on e.rowid = i._inc_rowid
             join int_post_topics as t using (exec_id, platform, post_id)
             semi join _inc_tp_delta using (exec_id, topic_key)
         """)
