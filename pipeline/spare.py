@@ -30,6 +30,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # a smaller warehouse copies in well under 0.1 s (64 MiB: a 20th of the 1.28 GB that took 0.4-3.4 s)
@@ -88,6 +90,14 @@ def _named(final: Path, of: str) -> Path:
     return final.with_name(f".{final.name}.spare.{of}")
 
 
+@contextmanager
+def _locked(final: Path) -> Iterator[None]:
+    """Holding SPARE_LOCK beside ``final`` (waiting for a copier at work: it holds it while it copies)."""
+    with open(final.parent / SPARE_LOCK, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def take(final: Path, dst: Path) -> bool:
     """Rename the spare of ``final`` as it is now to ``dst`` (an update's file). Where there is none yet and a copier
     is at work, it is waited for (it started before the update did, so it ends sooner than a copy started now).
@@ -99,8 +109,8 @@ def take(final: Path, dst: Path) -> bool:
         except FileNotFoundError:
             if attempt or not _spares(final):
                 return False
-        with open(final.parent / SPARE_LOCK, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # (a copier at work holds it until its spare is there, or not made)
+        with _locked(final):  # (until the copier at work has named its spare, or made none)
+            pass
     return False
 
 
@@ -116,8 +126,7 @@ def stale(final: Path, *, every: bool = False) -> list[Path]:
 
 def clear(final: Path) -> None:
     """Delete every spare and partial copy of ``final``, under the lock (waiting for a copier at work)."""
-    with open(final.parent / SPARE_LOCK, "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _locked(final):
         for path in _spares(final):
             path.unlink(missing_ok=True)
 
@@ -139,8 +148,7 @@ def start(final: Path) -> subprocess.Popen | None:
 
 def make(final: Path, want: str) -> bool:
     """The copier: the spare of ``final`` if it is still the file stamped ``want``. Returns whether it was made."""
-    with open(final.parent / SPARE_LOCK, "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _locked(final):
         # what earlier copiers left (holding the lock, no other copier is at work): partial copies, and spares of
         # the warehouse as it was
         left = stale(final) + [p for p in _spares(final) if ".spare-" in p.name]

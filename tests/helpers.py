@@ -92,3 +92,18 @@ def string_compressions(con: duckdb.DuckDBPyConnection, table: str) -> dict[str,
     return dict(con.execute(
         "select column_name, list(distinct compression order by compression) from pragma_storage_info(?) "
         "where segment_type = 'VARCHAR' group by all", [table]).fetchall())
+
+
+def spare_of(final: Path) -> Path:
+    """The spare copy of the warehouse ``final`` as it is now (pipeline/spare.py), once the process a build started
+    has made it (a wait for a process, not a timing: up to 20 s)."""
+    import time
+
+    from pipeline import spare
+
+    made = final.with_name(f".{final.name}.spare.{spare.stamp(final.stat())}")
+    for _ in range(200):
+        if made.exists():
+            return made
+        time.sleep(0.1)
+    raise AssertionError(f"no spare of {final.name}: {sorted(p.name for p in final.parent.glob(f'.{final.name}.spare*'))}")

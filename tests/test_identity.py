@@ -147,7 +147,7 @@ def test_manual_split_and_merge_override_rules_and_survive_rebuilds(eve):
 
 
 def test_erasure_leaves_nothing_and_later_collections_honour_it(eve, monkeypatch):
-    import time
+    from helpers import spare_of
 
     from influence import people
     from influence.config import load_config
@@ -162,12 +162,7 @@ def test_erasure_leaves_nothing_and_later_collections_honour_it(eve, monkeypatch
     final = d / WAREHOUSE
     assert spare.make(final, spare.stamp(final.stat()))
     report = people.erase_person(config, d, "@grace@m.example", rebuild=lambda: build_warehouse(config, d))
-    # the new warehouse's own spare, once the process its build started has made it (up to 20 s: not a timing)
-    new = final.with_name(f".{WAREHOUSE}.spare.{spare.stamp(final.stat())}")
-    for _ in range(200):
-        if new.exists():
-            break
-        time.sleep(0.1)
+    new = spare_of(final)  # the new warehouse's own spare, once the process its build started has made it
     assert sorted(p.name for p in d.glob(f".{WAREHOUSE}.spare*")) == [new.name]
     assert report.accounts == 2
     assert report.remaining_traces == []

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import query_differences, string_compressions
+from helpers import query_differences, spare_of, string_compressions
 
 from collectors.mastodon.parse import account_id as mastodon_account_id
 from collectors.rawstore import RawRecord, RawStore
@@ -1189,21 +1189,6 @@ def test_an_update_leaves_freeing_the_warehouse_it_replaced_to_a_process_of_its_
     assert not list(tmp_path.glob(f".{build.WAREHOUSE}.*"))
 
 
-def _spare_of(final: Path) -> Path:
-    """The spare of ``final`` as it is now, once the process a build started has made it (a wait for a process,
-    not a timing: up to 20 s)."""
-    import time as clock
-
-    from pipeline import spare
-
-    made = final.with_name(f".{final.name}.spare.{spare.stamp(final.stat())}")
-    for _ in range(200):
-        if made.exists():
-            return made
-        clock.sleep(0.1)
-    raise AssertionError(f"no spare of {final.name}: {sorted(p.name for p in final.parent.glob(f'.{final.name}.spare*'))}")
-
-
 def test_an_update_starts_from_the_spare_copy_the_last_build_left(tmp_path, monkeypatch):
     """Once a build has published a warehouse (of at least SPARE_MIN_BYTES: here any), a process of its own copies
     it to a spare named by the warehouse's stamp; the next update takes it (no copy while its user waits) and
@@ -1227,7 +1212,7 @@ def test_an_update_starts_from_the_spare_copy_the_last_build_left(tmp_path, monk
     build.build_warehouse(config, tmp_path, full=True)
     _put_back(tmp_path, aside)
     final = tmp_path / build.WAREHOUSE
-    made = _spare_of(final)
+    made = spare_of(final)
     assert made.read_bytes() == final.read_bytes()
 
     copies: list[str] = []
@@ -1243,7 +1228,7 @@ def test_an_update_starts_from_the_spare_copy_the_last_build_left(tmp_path, monk
     assert copies == [] and not made.exists()  # taken: renamed to the update's file
 
     # the warehouse written after its spare was made (a user's own SQL, say): the spare is not of it any more
-    stale = _spare_of(final)
+    stale = spare_of(final)
     st = final.stat()
     os.utime(final, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     _put_back(tmp_path, later)
@@ -1272,7 +1257,7 @@ def test_a_spare_copy_is_made_only_of_the_warehouse_as_it_stays_and_a_full_build
     cfg_path, _ = load_demo(tmp_path)
     config = load_config(cfg_path)
     final = build.build_warehouse(config, tmp_path, full=True).path
-    old = _spare_of(final)
+    old = spare_of(final)
     old_bytes = final.read_bytes()
 
     # asked for another stamp (the warehouse replaced since): nothing copied
@@ -1295,12 +1280,12 @@ def test_a_spare_copy_is_made_only_of_the_warehouse_as_it_stays_and_a_full_build
 
     # a spare of the old warehouse, and a partial copy of it left by a copier that died: a full build leaves none
     assert spare.make(final, spare.stamp(final.stat())) is True
-    old = _spare_of(final)
+    old = spare_of(final)
     dead = final.with_name(f".{final.name}.spare-999999")
     dead.write_bytes(old_bytes[:4096])
     result = build.build_warehouse(config, tmp_path, full=True)
     assert not old.exists() and not dead.exists()
-    new = _spare_of(result.path)  # (the new warehouse's own, made after it)
+    new = spare_of(result.path)  # (the new warehouse's own, made after it)
     assert new.read_bytes() == result.path.read_bytes()
     assert sorted(p.name for p in tmp_path.glob(f".{build.WAREHOUSE}.spare*")) == [new.name]
 
