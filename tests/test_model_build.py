@@ -133,6 +133,52 @@ def test_engagements_observed_once_skip_the_aggregate_and_give_its_rows(built, t
     assert con.execute(f"select count(*) from ({stg}) where account_id = 'a2'").fetchall() == [(0,)]
 
 
+# What int_person_weeks means, written the plain way: every engagement grouped by week, each pair's least week joined
+# back. The model groups by week only the pairs of more than one week (or of an undated engagement).
+EVERY_WEEK_GROUPED = """
+    with pw as (
+        select exec_id, person_key, any_value(ring) as ring, iso_week(engaged_at) as week
+        from int_engagements group by exec_id, person_key, iso_week(engaged_at)
+    )
+    select pw.*, f.first_week from pw
+    join (select exec_id, person_key, min(week) as first_week from pw group by all) as f using (exec_id, person_key)
+"""
+
+
+def test_person_weeks_of_one_week_skip_the_grouping_by_week_and_give_its_rows(built, tmp_path):
+    model = next(m for m in discover() if m.name == "int_person_weeks").sql
+    # the demo has pairs of one week and of several
+    one, several = built.execute("select count(*) filter (where n = 1), count(*) filter (where n > 1) from "
+                                 "(select count(distinct week) as n from int_person_weeks group by exec_id, person_key)"
+                                 ).fetchone()
+    assert one > 0 and several > 0
+    assert query_differences(built, "select * from int_person_weeks", EVERY_WEEK_GROUPED) == 0
+    # the edge cases, on engagements made up for them
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    write_seeds(con, load_config(load_demo(tmp_path)[0]), tmp_path)
+    con.execute("""create table int_engagements as select * from (values
+        ('e1', 1, 'team', timestamptz '2025-01-06 10:00+00'),          -- one engagement
+        ('e1', 2, 'digital_only', timestamptz '2025-01-06 10:00+00'),  -- two in one week (Monday and Sunday)
+        ('e1', 2, 'digital_only', timestamptz '2025-01-12 23:00+00'),
+        ('e1', 3, 'team', timestamptz '2025-01-13 10:00+00'),          -- three weeks, the first last
+        ('e1', 3, 'team', timestamptz '2025-02-03 10:00+00'),
+        ('e1', 3, 'team', timestamptz '2025-01-06 10:00+00'),
+        ('e2', 3, 'organisation', timestamptz '2025-01-20 10:00+00'),  -- the same person, another executive
+        ('e1', 4, 'team', null),                                       -- undated only: a week NULL
+        ('e1', 5, 'team', null),                                       -- one week and undated
+        ('e1', 5, 'team', timestamptz '2025-01-07 10:00+00')
+        ) as t(exec_id, person_key, ring, engaged_at)""")
+    assert query_differences(con, model, EVERY_WEEK_GROUPED) == 0
+    got = {r[:3]: r[3:] for r in con.execute(f"select exec_id, person_key, week, ring, first_week from ({model})"
+                                             ).fetchall()}
+    assert len(got) == 9
+    assert got[("e1", 2, date(2025, 1, 6))] == ("digital_only", date(2025, 1, 6))
+    assert got[("e1", 3, date(2025, 2, 3))] == ("team", date(2025, 1, 6))
+    assert got[("e1", 4, None)] == ("team", None)
+    assert got[("e1", 5, None)] == ("team", date(2025, 1, 6)) and got[("e1", 5, date(2025, 1, 6))][1] == date(2025, 1, 6)
+
+
 def test_spheres_are_the_same_computed_in_worker_processes(built, monkeypatch):
     from pipeline.models.intermediate import int_sphere_members as sm
 
