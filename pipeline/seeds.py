@@ -118,8 +118,15 @@ def write_seeds(con: duckdb.DuckDBPyConnection, config: Config, data_dir: Path |
         "floor(epoch_us(t) / 86400000000) - ((cast(floor(epoch_us(t) / 86400000000) as bigint) % 7 + 10) % 7) "
         "as integer)"
     )
-    con.execute(
-        "create or replace macro is_suppressed(x) as "
-        "case when (select count(*) from cfg_suppressed) = 0 then false "  # the usual case: hash nothing
-        "else x is not null and sha256(norm_id(x)) in (select id_hash from cfg_suppressed) end"
-    )
+    define_is_suppressed(con)
+
+
+def define_is_suppressed(con: duckdb.DuckDBPyConnection) -> None:
+    """The macro ``is_suppressed(x)`` for the suppression list as ``cfg_suppressed`` holds it now (written again
+    whenever the list is). No one erased (the usual case): ``false``, which DuckDB folds away with whatever it filters
+    (the staging models' sets of erased identifiers are then empty, never computed), as Spark's inlined list does
+    (pipeline/spark/transpile.py). Otherwise each identifier is normalized and hashed; the staging models with many
+    observations per identifier check each distinct identifier once (stg_accounts, stg_engagements)."""
+    (erased,) = con.execute("select count(*) from cfg_suppressed").fetchone()
+    con.execute("create or replace macro is_suppressed(x) as " + (
+        "x is not null and sha256(norm_id(x)) in (select id_hash from cfg_suppressed)" if erased else "false"))

@@ -19,7 +19,7 @@ from influence.demo import load_demo
 from influence.errors import ModelError
 from pipeline.load import load_observations
 from pipeline.runner import Model, check_grain, discover, drop_ephemeral, run_models
-from pipeline.seeds import write_seeds
+from pipeline.seeds import define_is_suppressed, write_seeds
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +129,58 @@ def test_engagements_observed_once_skip_the_aggregate_and_give_its_rows(built, t
     assert got[("e3", "bluesky", "k5")] == ("p3", "a5", "quote", False, None)
     # suppressed accounts are left out on both paths
     con.execute("insert into cfg_suppressed select sha256(norm_id('a2')) union all select sha256(norm_id('a1c'))")
+    define_is_suppressed(con)  # (as write_seeds does with a list: with none, the macro is false)
     assert query_differences(con, stg, EVERY_OBSERVATION_AGGREGATED) == 0
     assert con.execute(f"select count(*) from ({stg}) where account_id = 'a2'").fetchall() == [(0,)]
+
+
+# What stg_accounts means for erased identifiers, written the plain way: every observation's id, handle and url
+# checked (the model checks each distinct identifier once, then matches the observations against those found).
+EVERY_ACCOUNT_OBSERVATION_CHECKED = """
+    with kept as (
+        select * from obs_accounts
+        where not (is_suppressed(account_id) or is_suppressed(handle) or is_suppressed(url))
+    )
+    select o.platform, o.account_id, o.handle, o.display_name, o.url, o.bio, o.followers_count, o.following_count,
+        o.posts_count, o.hide_collections, o.opted_out, o.profile_links,
+        min(o.observed_at) over w as first_seen, max(o.observed_at) over w as last_seen, o.raw_id as last_raw_id
+    from kept as o
+    window w as (partition by o.platform, o.account_id)
+    qualify row_number() over (partition by o.platform, o.account_id order by o.observed_at desc, o.raw_id desc) = 1
+"""
+
+
+def test_erased_identifiers_are_checked_once_each_and_leave_out_every_observation_holding_one(tmp_path):
+    model = next(m for m in discover() if m.name == "stg_accounts").sql
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    write_seeds(con, load_config(load_demo(tmp_path)[0]), tmp_path)
+    con.execute("""create table obs_accounts as select * from (values
+        -- an erased handle in the last observation: the account is as it was seen before
+        ('bluesky', 'did:1', 'old.example', 'A', null, 'r1', timestamptz '2025-01-01 00:00+00'),
+        ('bluesky', 'did:1', 'Erased.Example', 'A', null, 'r2', timestamptz '2025-01-02 00:00+00'),
+        -- an erased url (normalized: scheme, www and slash) in every observation: the account is gone
+        ('mastodon', '77', 'b@x.social', 'B', 'https://www.x.social/@b/', 'r3', timestamptz '2025-01-01 00:00+00'),
+        ('mastodon', '77', 'b@x.social', 'B', 'https://www.x.social/@b/', 'r4', timestamptz '2025-01-03 00:00+00'),
+        -- an erased account id, whatever its handle
+        ('bluesky', 'did:erased', 'c.example', 'C', null, 'r5', timestamptz '2025-01-01 00:00+00'),
+        -- no handle or url at all: nothing to match, kept
+        ('bluesky', 'did:4', null, 'D', null, 'r6', timestamptz '2025-01-01 00:00+00'),
+        ('bluesky', 'did:4', null, 'D2', null, 'r7', timestamptz '2025-01-04 00:00+00')
+        ) as t(platform, account_id, handle, display_name, url, raw_id, observed_at)""")
+    con.execute("""create or replace table obs_accounts as select platform, account_id, handle, display_name, url,
+        null::varchar as bio, null::bigint as followers_count, null::bigint as following_count,
+        null::bigint as posts_count, null::boolean as hide_collections, null::boolean as opted_out,
+        null::varchar as profile_links, raw_id, 'run' as run_id, observed_at from obs_accounts""")
+    everyone = con.execute(f"select account_id from ({model}) order by 1").fetchall()
+    assert everyone == [("77",), ("did:1",), ("did:4",), ("did:erased",)]
+    con.execute("insert into cfg_suppressed select sha256(norm_id(x)) from "
+                "(values ('erased.example'), ('x.social/@b'), ('did:erased')) as t(x)")
+    define_is_suppressed(con)
+    assert query_differences(con, model, EVERY_ACCOUNT_OBSERVATION_CHECKED) == 0
+    got = {r[0]: r[1:] for r in con.execute(f"select account_id, handle, last_raw_id, display_name from ({model})"
+                                             ).fetchall()}
+    assert got == {"did:1": ("old.example", "r1", "A"), "did:4": (None, "r7", "D2")}
 
 
 # What int_person_weeks means, written the plain way: every engagement grouped by week, each pair's least week joined

@@ -10,7 +10,8 @@ There is one copy of every model (``pipeline/models``); nothing here knows a mod
   DuckDB has not, or not as fast: their Spark bodies are written here (``_SPARK_MACROS``).
   ``is_suppressed`` compares ``sha2(norm_id(x), 256)`` with the suppression list, which is short (people erased on
   request) and known when the build starts, so it is inlined as a literal list; an empty list makes it ``false``,
-  which Spark then folds away (DuckDB's macro short-circuits the same way).
+  which Spark then folds away (DuckDB's macro is written as ``false`` then: ``pipeline/seeds.py``,
+  ``define_is_suppressed``).
 - ``from_json(x, '["VARCHAR"]')``: DuckDB's JSON-structure argument becomes Spark's DDL type (``array<string>``).
 - ``format('… {} …', …)``: DuckDB's fmt-style placeholders become ``format_string`` with ``%s``.
 - ``regexp_*`` patterns: POSIX classes (``[[:alpha:]]``, RE2) become Java's (``[\\p{Alpha}]``); a
