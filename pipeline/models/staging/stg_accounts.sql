@@ -3,8 +3,8 @@
 -- People erased on request (the suppression list) are left out here, whatever the raw store still holds: each
 -- distinct id, handle and url is checked once (`suppressed`), and the observations are matched against those found
 -- (coalesce: a NULL identifier is no match). At 10M engagements (10M account observations) with an identifier
--- erased, checking each observation's three took the model 28.6 s, this 9.5-9.7 s (4.0-5.2 s with no one erased,
--- when `suppressed` is never computed; session 30, /tmp/s30/sup2.py and sup4.py).
+-- erased, checking each observation's three took the model 27.3-28.6 s, this 9.5-10.4 s (5.0-5.9 s with no one
+-- erased, when `suppressed` is never computed, against 5.8-6.5 s; session 30, /tmp/s30/sup2.py and sup4.py).
 -- Two steps rather than one window over every observation (every like carries its author's profile: 10M rows at
 -- 10M engagements): each account's first and last sighting by aggregate, then the rows of that last sighting.
 with suppressed as (  -- every erased identifier among the accounts' ids, handles and urls, each checked once
