@@ -259,21 +259,24 @@ order by week, ring
 """
 
 # The same shape as the mart, worked out from `engagements` for a subset of platforms (the mart spans them all).
+# People by person_key and weeks by the model's iso_week (the warehouse's macro: arithmetic in UTC), not by the ids the
+# view formats and date_trunc, which goes through ICU's calendar: for the largest executive at 10M engagements
+# 37-42 ms against 93-97 ms warm, the same rows (session 30, /tmp/s30/wrq.py)
 WEEKLY_REACH_PLATFORMS_SQL = """
 with e as (
-    select person_id, ring, cast(date_trunc('week', engaged_at) as date) as week
+    select person_key, ring, iso_week(engaged_at) as week
     from engagements
     where exec_id = ? and list_contains(cast(? as varchar[]), platform)
 ),
-firsts as (select person_id, min(week) as first_week from e group by person_id),
-pw as (select distinct e.person_id, e.ring, e.week, f.first_week from e join firsts as f using (person_id)),
+firsts as (select person_key, min(week) as first_week from e group by person_key),
+pw as (select distinct e.person_key, e.ring, e.week, f.first_week from e join firsts as f using (person_key)),
 weeks as (select distinct week from weekly_reach where exec_id = ?),
 rings as (select unnest(['team', 'organisation', 'met_in_person', 'digital_only']) as ring)
 select
     w.week, r.ring,
-    count(pw.person_id) as engagers,
-    count(pw.person_id) filter (where pw.first_week = w.week) as new_engagers,
-    count(pw.person_id) filter (where pw.first_week < w.week) as returning_engagers
+    count(pw.person_key) as engagers,
+    count(pw.person_key) filter (where pw.first_week = w.week) as new_engagers,
+    count(pw.person_key) filter (where pw.first_week < w.week) as returning_engagers
 from weeks as w
 cross join rings as r
 left join pw on pw.week = w.week and pw.ring = r.ring
@@ -324,8 +327,8 @@ order by platform
 # People engaging for the first time, per calendar month (their first engagement with this executive).
 NEW_PEOPLE_MONTHLY_SQL = """
 with firsts as (
-    select person_id, min(engaged_at) as first_at, arg_min(ring, engaged_at) as ring
-    from engagements where exec_id = ? group by person_id
+    select person_key, min(engaged_at) as first_at, arg_min(ring, engaged_at) as ring
+    from engagements where exec_id = ? group by person_key
 )
 select cast(date_trunc('month', first_at) as date) as month, count(*) as new_people,
        count(*) filter (where ring = 'digital_only') as new_digital_only

@@ -11,7 +11,8 @@
 -- read twice would be held in memory whole (and Spark has no NOT MATERIALIZED).
 -- Engagers erased on request: each distinct account id is checked once (`suppressed`; none erased: is_suppressed is
 -- false and nothing is computed). At 10M engagements with one erased, checking every observation took the model
--- 16.9-22.9 s, this 7.6-10.6 s (session 30, /tmp/s30/sup2.py).
+-- 22.9 s, this 10.6 s, one pair in a slow hour (16.9 s against 7.6 s earlier for an anti join's form of the
+-- same filter; session 30, /tmp/s30/sup2.py).
 with suppressed as (
     select account_id from (select distinct account_id from obs_engagements) where is_suppressed(account_id)
 ),
