@@ -101,7 +101,7 @@ def spare_of(final: Path) -> Path:
 
     from pipeline import spare
 
-    made = final.with_name(f".{final.name}.spare.{spare.stamp(final.stat())}")
+    made = spare._named(final, spare.stamp(final.stat()))
     for _ in range(200):
         if made.exists():
             return made

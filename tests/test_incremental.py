@@ -296,6 +296,48 @@ def test_the_update_path_meets_identity_and_tie_changes(demo):
     assert differences(result.path, reference) == []
 
 
+def test_with_someone_erased_an_update_leaves_them_out_of_new_segments_as_a_full_build_does(demo, tmp_path,
+                                                                                            monkeypatch):
+    """The raw store may still hold an erased person (segments stored before the erasure, an archive restored): the
+    staging models leave out their identifiers, checking each distinct one of the new segments in an update
+    (stg_accounts, stg_engagements: session 30) and every observation in the others."""
+    from collectors.scrub import hash_id
+    from influence.state import StateStore
+
+    data_dir = tmp_path / "data"
+    config = load_config(load_demo(data_dir)[0])  # (stored before the erasure: the raw store still holds them)
+    held = _segments(data_dir)[::3]
+    # the busiest engager found in the segments held back below, and in others as well
+    con = duckdb.connect(str(demo[2]), read_only=True)
+    try:
+        engagers = [a for (a,) in con.execute("select account_id from int_engagements group by all "
+                                              "order by count(*) desc, 1 limit 20").fetchall()]
+        payloads = str(con.execute("select list(payload) from read_parquet(?)", [[str(s) for s in held]]).fetchall())
+    finally:
+        con.close()
+    erased = next(a for a in engagers if a in payloads)
+    monkeypatch.setattr(StateStore, "suppressed_hashes", lambda self: frozenset({hash_id(erased)}))
+    aside = _held_back(data_dir, held)
+    try:
+        build_warehouse(config, data_dir, full=True)
+    finally:
+        _put_back(data_dir, aside)
+    result = build_warehouse(config, data_dir)
+    assert result.full_because is None, result.full_because
+    updated = tmp_path / "updated.duckdb"
+    shutil.copyfile(result.path, updated)
+    full = build_warehouse(config, data_dir, full=True)
+    assert differences(updated, full.path) == []
+    con = duckdb.connect(str(updated), read_only=True)
+    try:
+        for table, column in (("accounts", "account_id"), ("int_engagements", "account_id"), ("stg_posts",
+                                                                                             "author_account_id")):
+            assert con.execute(f"select count(*) from {table} where {column} = ?", [erased]).fetchone() == (0,)
+        assert con.execute("select count(*) from int_engagements").fetchone()[0] > 0
+    finally:
+        con.close()
+
+
 def test_an_update_finds_the_accounts_a_ties_register_names_when_they_first_appear(demo):
     """Held back: every segment that names an account a ties-register line matches. The update then sees those
     accounts for the first time: int_tie_accounts (updated by the accounts that changed, not recomputed) gains
