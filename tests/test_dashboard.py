@@ -316,6 +316,74 @@ def test_a_spheres_people_posts_and_links_are_the_marts_counted_by_person(
     assert {(a, b): n for a, b, n in links.iter_rows()} == pairs
 
 
+def test_top_posts_goal_figures_and_chain_edges_are_the_engagements_counted_by_person(
+        demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The overview's top posts, the goal figures and a chain's edges count and join people by their keys; here each
+    is worked out again in Python from the engagements, posts and people marts by person id. One engager of the
+    busiest post also reposts it, and so does the latest digital-only engager (the demo has nobody engage one post
+    twice), so counting engagements instead of people would show."""
+    shutil.copytree(demo_dir, tmp_path / "d")
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "d"))
+    con = duckdb.connect(str(tmp_path / "d" / "warehouse.duckdb"))
+    try:
+        exec_id, platform, post = con.execute(
+            "select e.exec_id, e.platform, e.post_id from engagements as e semi join "
+            "(select * from posts where kind in ('original', 'quote')) using (exec_id, platform, post_id) "
+            "group by all order by count(*) desc, e.exec_id, e.platform, e.post_id limit 1").fetchone()
+        con.execute("""
+            insert into int_engagements by name
+            select * replace ('repost' as kind, engagement_key || ':again' as engagement_key,
+                              hash(exec_id, platform, engagement_key || ':again') as key_hash)
+            from int_engagements where exec_id = ? and platform = ? and post_id = ?
+            order by engagement_key limit 1""", [exec_id, platform, post])
+        # and the latest digital-only engager engages again (within the goal figures' 30 days)
+        con.execute("""
+            insert into int_engagements by name
+            select * replace ('repost' as kind, engagement_key || ':again' as engagement_key,
+                              hash(exec_id, platform, engagement_key || ':again') as key_hash)
+            from int_engagements where exec_id = ? and ring = 'digital_only' and kind <> 'repost'
+            order by engaged_at desc, engagement_key limit 1""", [exec_id])
+        engaged = con.execute("select platform, post_id, person_id, ring, kind, engaged_at, depth, via_post_id "
+                              "from engagements where exec_id = ?", [exec_id]).fetchall()
+        own = con.execute("select platform, post_id from posts where exec_id = ? and kind in ('original', 'quote') "
+                          "and not coalesce(deleted, false)", [exec_id]).fetchall()
+        names = dict(con.execute("select person_id, display_name from people").fetchall())
+    finally:
+        con.close()
+    data._cached.clear()
+    # top posts: people, digital-only people, replies and reshares seen, per post
+    of_post: dict[tuple[str, str], list[tuple]] = {}
+    for e in engaged:
+        of_post.setdefault((e[0], e[1]), []).append(e)
+    top = data.top_posts(ADMIN, exec_id, None, sorted({p for p, _ in own}))
+    assert top.height == len(own)
+    for row in top.iter_rows(named=True):
+        rows = of_post.get((row["platform"], row["post_id"]), [])
+        assert row["people"] == len({e[2] for e in rows})
+        assert row["digital_only"] == len({e[2] for e in rows if e[3] == "digital_only"})
+        assert row["shares_seen"] == sum(1 for e in rows if e[4] in ("repost", "quote"))
+        assert row["replies_seen"] == sum(1 for e in rows if e[4] in ("reply", "comment"))
+    busiest = top.filter((pl.col("platform") == platform) & (pl.col("post_id") == post)).row(0, named=True)
+    assert busiest["people"] < len(of_post[(platform, post)])  # the engager who also reposted counts once
+    assert list(top["people"]) == sorted(top["people"], reverse=True)
+    # goal figures: digital-only people in the last 30 days, people first seen in them
+    last = max(e[5] for e in engaged)
+    month = last - dt.timedelta(days=30)
+    first: dict[str, dt.datetime] = {}
+    for e in engaged:
+        first[e[2]] = min(first.get(e[2], e[5]), e[5])
+    figures = data.goal_figures(ADMIN, exec_id)
+    recent = [e[2] for e in engaged if e[5] > month and e[3] == "digital_only"]
+    assert figures["digital_only_30d"] == len(set(recent)) < len(recent)
+    assert figures["new_people_30d"] == sum(1 for t in first.values() if t > month)
+    assert figures["as_of"] == last.date()
+    # a chain's edges: everyone who engaged with the post, named
+    edges = data.chain_edges(ADMIN, exec_id, platform, post)
+    assert sorted(edges.select("person_id", "display_name", "kind", "engaged_at").iter_rows()) == sorted(
+        (e[2], names.get(e[2]), e[4], e[5]) for e in of_post[(platform, post)])
+    assert any(name is not None for name in edges["display_name"])
+
+
 def test_a_warehouse_built_before_a_column_the_page_reads_says_to_rebuild(
         demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A warehouse built by an earlier version lacks a column a page now reads (engagements had no person_key
