@@ -87,6 +87,46 @@ def update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) ->
     recompute the trees of the roots above a node whose row may have changed, before or after."""
     if not {"int_diffusion_edges", "int_own_posts"} <= inc.updated:
         return False
+    with inc.transaction(con):  # (the row ids _inc_tree_links keeps hold within one)
+        _update_int_diffusion_tree(con, inc)
+    inc.stats["diffusion_trees_updated"] = count(con, "_inc_tree_affected")
+    return True
+
+
+# The hash by which the tree's update finds nodes, of (exec_id, platform, id): two nodes may share it (a test makes
+# many do, the update still exact)
+TREE_NODE_HASH = "hash({}, {}, {})"
+
+
+def _h(exec_id: str, platform: str, node: str) -> str:
+    return TREE_NODE_HASH.format(exec_id, platform, node)
+
+
+# The edges whose row id _inc_tree_links keeps under one of the hashes of the query {hashes} (as link ends {end}),
+# read by those row ids: a superset of the edges whose node (end c) or parent (end p) is one of those nodes, which a
+# join on the ids then holds to them exactly
+_EDGES_BY_LINK = """
+    select t.* from int_diffusion_edges as t
+    semi join (select rid from _inc_tree_links semi join ({hashes}) as h on h.h = {end}) as i on t.rowid = i.rid
+"""
+
+
+def _update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) -> None:
+    # Links of the tree's graph, as a superset: a node hangs from its edge's parent; a placeholder from the post an
+    # edge under it engaged with (the model takes the least of those, and only for a parent never seen). Each end is
+    # a 64-bit hash of (exec_id, platform, id), with the edge's row id: the edges' 1.8M rows at 10M engagements are
+    # read once, as integers, where the walks below read their ids' strings at every step. Two nodes may share a
+    # hash: a walk by hashes finds every node it should and perhaps others (a superset, which the walk down may
+    # give: see _inc_tree_reach), and the walks that must be exact read the edges they find by row id and hold them
+    # to the ids. On day 3 of the 10M benchmark (`/tmp/s30/rerun.sh 3`, statement timer, six runs alternated with the
+    # code before): this model's update 0.51-0.65 s against 0.79-1.21 s, the warehouse the same.
+    inc.scratch(con, "_inc_tree_links", f"""
+        select rowid as rid, {_h("exec_id", "platform", "node_id")} as c, {_h("exec_id", "platform", "parent_id")} as p
+        from int_diffusion_edges
+        union all
+        select rowid, {_h("exec_id", "platform", "parent_id")}, {_h("exec_id", "platform", "engaged_post_id")}
+        from int_diffusion_edges where engaged_post_id <> parent_id
+    """)
     # own posts that became or stopped being own posts the tree starts from (reposts are not)
     inc.scratch(con, "_inc_tree_own_changed", """
         (select exec_id, platform, post_id as node_id from _inc_old_int_own_posts where kind <> 'repost'
@@ -107,31 +147,30 @@ def update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) ->
     # nodes whose row in the tree's graph may differ: changed edges; their parents, old and new (a placeholder
     # hangs there: it may appear, go or move); own posts changed (a root, a placeholder no longer, or one again),
     # and their children (an own post continuing an own post is not a root)
-    inc.scratch(con, "_inc_tree_dirty", """
+    own_changed = f"select {_h('exec_id', 'platform', 'node_id')} as h from _inc_tree_own_changed"
+    inc.scratch(con, "_inc_tree_dirty", f"""
         select exec_id, platform, node_id from _inc_tree_edge_changed
         union select exec_id, platform, old_parent from _inc_tree_edge_changed where old_parent is not null
         union select exec_id, platform, new_parent from _inc_tree_edge_changed where new_parent is not null
         union select exec_id, platform, node_id from _inc_tree_own_changed
-        union select e.exec_id, e.platform, e.node_id from int_diffusion_edges as e
+        union select e.exec_id, e.platform, e.node_id from ({_EDGES_BY_LINK.format(hashes=own_changed, end="p")}) as e
             semi join _inc_tree_own_changed as c
                 on c.exec_id = e.exec_id and c.platform = e.platform and c.node_id = e.parent_id
     """)
-    # Links of the tree's graph, as a superset: a node hangs from its edge's parent; a placeholder from the post an
-    # edge under it engaged with (the model takes the least of those, and only for a parent never seen).
-    links = """links as (
-            select exec_id, platform, node_id as child, parent_id as parent from int_diffusion_edges
-            union all
-            select exec_id, platform, parent_id, engaged_post_id from int_diffusion_edges
-            where engaged_post_id <> parent_id
-        )"""
     # Above a dirty node now: up the links, on through dirty nodes only (without depth, so that a cycle ends). Past
     # the last dirty node on the way up, the way is as it was: its roots are those the stored tree puts it under.
-    # So only the links from dirty nodes are followed, found in one pass: the recursion over all links scanned them
-    # at every step (at 10M engagements 0.38 s against 0.18 s for 1,500 dirty nodes, the same nodes found)
+    # So only the links from dirty nodes are followed, found in one pass (the recursion over all links scanned them
+    # at every step: at 10M engagements 0.38 s against 0.18 s for 1,500 dirty nodes, the same nodes found), from the
+    # edges their hashes find
+    dirty = f"select {_h('exec_id', 'platform', 'node_id')} as h from _inc_tree_dirty"
     inc.scratch(con, "_inc_tree_up", f"""
-        with recursive {links},
+        with recursive found as materialized ({_EDGES_BY_LINK.format(hashes=dirty, end="c")}),
         dirty_links as materialized (
-            select l.* from links as l semi join _inc_tree_dirty as d
+            select * from (
+                select exec_id, platform, node_id as child, parent_id as parent from found
+                union all
+                select exec_id, platform, parent_id, engaged_post_id from found where engaged_post_id <> parent_id
+            ) as l semi join _inc_tree_dirty as d
                 on d.exec_id = l.exec_id and d.platform = l.platform and d.node_id = l.child
         ),
         up (exec_id, platform, node_id) as (
@@ -147,45 +186,51 @@ def update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) ->
         semi join _inc_tree_up using (exec_id, platform, node_id)
     """)
     # roots now among them: own posts (not reposts) not continuing an own post
-    inc.scratch(con, "_inc_tree_roots", """
+    inc.scratch(con, "_inc_tree_cand", """
+        select * from (select * from _inc_tree_up union select * from _inc_tree_above)
+        semi join (select exec_id, platform, post_id as node_id from int_own_posts where kind <> 'repost')
+            using (exec_id, platform, node_id)
+    """)
+    cand = f"select {_h('exec_id', 'platform', 'node_id')} as h from _inc_tree_cand"
+    inc.scratch(con, "_inc_tree_roots", f"""
         with own as (select exec_id, platform, post_id as node_id from int_own_posts where kind <> 'repost'),
-        cand as (select * from (select * from _inc_tree_up union select * from _inc_tree_above)
-                 semi join own using (exec_id, platform, node_id)),
         continuing as (
-            select e.exec_id, e.platform, e.node_id from int_diffusion_edges as e
-            semi join cand using (exec_id, platform, node_id)
+            select e.exec_id, e.platform, e.node_id from ({_EDGES_BY_LINK.format(hashes=cand, end="c")}) as e
+            semi join _inc_tree_cand using (exec_id, platform, node_id)
             semi join own as o on o.exec_id = e.exec_id and o.platform = e.platform and o.node_id = e.parent_id
         )
-        select exec_id, platform, node_id as root_post_id from cand
+        select exec_id, platform, node_id as root_post_id from _inc_tree_cand
         anti join continuing using (exec_id, platform, node_id)
     """)
     # the trees to recompute: those a dirty node (or one above it) was in, and those above one now
     inc.scratch(con, "_inc_tree_affected", "select * from _inc_tree_above union select * from _inc_tree_roots")
-    # every node that can be in the new trees (a superset), down the same links
+    # Every node that can be in the new trees, down the links from the roots, by hashes: a superset (a node whose
+    # hash another node shares is walked down from too), which is all the model needs. (At 10M engagements, down the
+    # links by their ids, the edges' strings read at every step, this took 0.24-0.39 s.)
     inc.scratch(con, "_inc_tree_reach", f"""
-        with recursive {links},
-        down (exec_id, platform, node_id) as (
-            select exec_id, platform, root_post_id from _inc_tree_roots
+        with recursive down (h) as (
+            select {_h("exec_id", "platform", "root_post_id")} from _inc_tree_roots
             union
-            select l.exec_id, l.platform, l.child from down as d
-            join links as l on l.exec_id = d.exec_id and l.platform = d.platform and l.parent = d.node_id
+            select l.c from down as d join _inc_tree_links as l on l.p = d.h
         )
-        select * from down
+        select h from down
     """)
     # the model's SQL on the edges of those nodes (every edge from a node among them is among them, so its
-    # placeholders are exact) and the own posts among them; other roots it may find there are not kept
-    take_rows(con, inc, "_inc_tree_edges", "int_diffusion_edges",
-              "semi join _inc_tree_reach using (exec_id, platform, node_id)", with_rowid=False)
-    inc.scratch(con, "_inc_tree_own_posts", """
-        select o.* from int_own_posts as o semi join _inc_tree_reach as r
-            on r.exec_id = o.exec_id and r.platform = o.platform and r.node_id = o.post_id
+    # placeholders are exact; an edge of a node found only by a shared hash hangs from no node of the new trees;
+    # the edges under a placeholder among them, found by its end of their links, are of nodes among them too) and
+    # the own posts among them; other roots it may find there are not kept
+    inc.scratch(con, "_inc_tree_edges", """
+        select t.* from int_diffusion_edges as t
+        semi join (select rid from _inc_tree_links semi join _inc_tree_reach as r on r.h = c) as i on t.rowid = i.rid
+    """)
+    inc.scratch(con, "_inc_tree_own_posts", f"""
+        select o.* from int_own_posts as o
+        where {_h("o.exec_id", "o.platform", "o.post_id")} in (select h from _inc_tree_reach)
     """)
     model = _sql_reading(_model_sql("intermediate", "int_diffusion_tree"),
                          {"int_diffusion_edges": "_inc_tree_edges", "int_own_posts": "_inc_tree_own_posts"})
     replace_rows(con, inc, "int_diffusion_tree", ROOT, "_inc_tree_affected",
                  f"select * from ({model}) semi join _inc_tree_roots using ({', '.join(ROOT)})")
-    inc.stats["diffusion_trees_updated"] = count(con, "_inc_tree_affected")
-    return True
 
 
 def update_chains(con: duckdb.DuckDBPyConnection, inc: Increment) -> bool:

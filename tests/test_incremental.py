@@ -457,14 +457,19 @@ def _tree_case(con, edges: list[tuple], own: list[tuple]) -> None:
     con.executemany("insert into int_own_posts values ('e', 'x', ?, ?)", own)
 
 
-def test_the_tree_update_meets_placeholders_and_roots_that_come_and_go():
+@pytest.mark.parametrize("node_hash", ["hash({}, {}, {})", "hash({}, {}, {}) % 3"], ids=["hash", "colliding"])
+def test_the_tree_update_meets_placeholders_and_roots_that_come_and_go(node_hash, monkeypatch):
     """Cases the demo may not hold, on the tree alone: a reply's unseen parent arriving (its placeholder resolved,
     and moving the reply under another post), a new placeholder, an own post continuing another (no longer a
     root), an own post arriving under which replies hung from a placeholder, a repost (not a root), a new
     placeholder hanging from a stored reply of a tree nothing else changes (found by going up one link past the
-    last changed node)."""
+    last changed node). Then again with the hash by which the update finds nodes cut to three values: nearly every
+    node shares it with others, and the update must still give the model's trees."""
+    from pipeline import update_diffusion
     from pipeline.incremental import Increment, _model_sql, replace_rows
     from pipeline.update_diffusion import NODE, update_chains, update_int_diffusion_tree
+
+    monkeypatch.setattr(update_diffusion, "TREE_NODE_HASH", node_hash)
 
     # (person keys: 1-9 the p's, 11-12 the q's)
     old_edges = [("n1", "X", "r1", 1, "reply"), ("n2", "n1", "r1", 2, "reply"), ("n3", "r2", "r2", 3, "quote"),
