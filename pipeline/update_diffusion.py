@@ -102,13 +102,17 @@ def _h(exec_id: str, platform: str, node: str) -> str:
     return TREE_NODE_HASH.format(exec_id, platform, node)
 
 
-# The edges whose row id _inc_tree_links keeps under one of the hashes of the query {hashes} (as link ends {end}),
-# read by those row ids: a superset of the edges whose node (end c) or parent (end p) is one of those nodes, which a
-# join on the ids then holds to them exactly
-_EDGES_BY_LINK = """
-    select t.* from int_diffusion_edges as t
-    semi join (select rid from _inc_tree_links semi join ({hashes}) as h on h.h = {end}) as i on t.rowid = i.rid
-"""
+def _edges_by_link(nodes: str, end: str) -> str:
+    """SQL for the edges whose link in _inc_tree_links has, at its ``end`` (c: the child, p: the parent), the hash of
+    a node of the table ``nodes`` (exec_id, platform, node_id), read by their row ids: a superset of the edges whose
+    node (or parent) is one of those, which the caller holds to their ids. Read as a materialized CTE: joined with
+    the rest of a query, DuckDB may order the joins so that every edge is scanned instead (the roots' step on day 3
+    of the 10M benchmark: 0.09 s, the scan of the 1.8M edges' ids 0.096 s of it)."""
+    return f"""
+        select t.* from int_diffusion_edges as t
+        semi join (select rid from _inc_tree_links
+                   semi join (select {_h("exec_id", "platform", "node_id")} as h from {nodes}) as n on n.h = {end}
+        ) as i on t.rowid = i.rid"""
 
 
 def _update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) -> None:
@@ -119,7 +123,8 @@ def _update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) -
     # hash: a walk by hashes finds every node it should and perhaps others (a superset, which the walk down may
     # give: see _inc_tree_reach), and the walks that must be exact read the edges they find by row id and hold them
     # to the ids. On day 3 of the 10M benchmark (`/tmp/s30/rerun.sh 3`, statement timer, six runs alternated with the
-    # code before): this model's update 0.51-0.65 s against 0.79-1.21 s, the warehouse the same.
+    # code before): this model's update 0.51-0.65 s against 0.79-1.21 s, the warehouse the same; 0.39-0.43 s since
+    # the edges found by hashes are read as materialized CTEs (two runs; this table 0.09-0.10 s of it).
     inc.scratch(con, "_inc_tree_links", f"""
         select rowid as rid, {_h("exec_id", "platform", "node_id")} as c, {_h("exec_id", "platform", "parent_id")} as p
         from int_diffusion_edges
@@ -147,13 +152,13 @@ def _update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) -
     # nodes whose row in the tree's graph may differ: changed edges; their parents, old and new (a placeholder
     # hangs there: it may appear, go or move); own posts changed (a root, a placeholder no longer, or one again),
     # and their children (an own post continuing an own post is not a root)
-    own_changed = f"select {_h('exec_id', 'platform', 'node_id')} as h from _inc_tree_own_changed"
     inc.scratch(con, "_inc_tree_dirty", f"""
+        with found as materialized ({_edges_by_link("_inc_tree_own_changed", "p")})
         select exec_id, platform, node_id from _inc_tree_edge_changed
         union select exec_id, platform, old_parent from _inc_tree_edge_changed where old_parent is not null
         union select exec_id, platform, new_parent from _inc_tree_edge_changed where new_parent is not null
         union select exec_id, platform, node_id from _inc_tree_own_changed
-        union select e.exec_id, e.platform, e.node_id from ({_EDGES_BY_LINK.format(hashes=own_changed, end="p")}) as e
+        union select e.exec_id, e.platform, e.node_id from found as e
             semi join _inc_tree_own_changed as c
                 on c.exec_id = e.exec_id and c.platform = e.platform and c.node_id = e.parent_id
     """)
@@ -162,9 +167,8 @@ def _update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) -
     # So only the links from dirty nodes are followed, found in one pass (the recursion over all links scanned them
     # at every step: at 10M engagements 0.38 s against 0.18 s for 1,500 dirty nodes, the same nodes found), from the
     # edges their hashes find
-    dirty = f"select {_h('exec_id', 'platform', 'node_id')} as h from _inc_tree_dirty"
     inc.scratch(con, "_inc_tree_up", f"""
-        with recursive found as materialized ({_EDGES_BY_LINK.format(hashes=dirty, end="c")}),
+        with recursive found as materialized ({_edges_by_link("_inc_tree_dirty", "c")}),
         dirty_links as materialized (
             select * from (
                 select exec_id, platform, node_id as child, parent_id as parent from found
@@ -191,11 +195,11 @@ def _update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) -
         semi join (select exec_id, platform, post_id as node_id from int_own_posts where kind <> 'repost')
             using (exec_id, platform, node_id)
     """)
-    cand = f"select {_h('exec_id', 'platform', 'node_id')} as h from _inc_tree_cand"
     inc.scratch(con, "_inc_tree_roots", f"""
         with own as (select exec_id, platform, post_id as node_id from int_own_posts where kind <> 'repost'),
+        found as materialized ({_edges_by_link("_inc_tree_cand", "c")}),
         continuing as (
-            select e.exec_id, e.platform, e.node_id from ({_EDGES_BY_LINK.format(hashes=cand, end="c")}) as e
+            select e.exec_id, e.platform, e.node_id from found as e
             semi join _inc_tree_cand using (exec_id, platform, node_id)
             semi join own as o on o.exec_id = e.exec_id and o.platform = e.platform and o.node_id = e.parent_id
         )
@@ -206,7 +210,7 @@ def _update_int_diffusion_tree(con: duckdb.DuckDBPyConnection, inc: Increment) -
     inc.scratch(con, "_inc_tree_affected", "select * from _inc_tree_above union select * from _inc_tree_roots")
     # Every node that can be in the new trees, down the links from the roots, by hashes: a superset (a node whose
     # hash another node shares is walked down from too), which is all the model needs. (At 10M engagements, down the
-    # links by their ids, the edges' strings read at every step, this took 0.24-0.39 s.)
+    # links by their ids, the edges' strings read at every step, this took 0.24-0.39 s; by hashes 0.07-0.11 s.)
     inc.scratch(con, "_inc_tree_reach", f"""
         with recursive down (h) as (
             select {_h("exec_id", "platform", "root_post_id")} from _inc_tree_roots

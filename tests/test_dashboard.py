@@ -248,6 +248,16 @@ def test_values_reach_duckdb_as_parameters(demo_env: Path, monkeypatch: pytest.M
     assert data.fetch(con, "select count(*) as n from t")["n"].to_list() == [0]
 
 
+def _engages_again(con: duckdb.DuckDBPyConnection, where: str, params: list, order: str = "engagement_key") -> None:
+    """The first engagement (by ``order``) of those ``where`` picks, made again by the same person as a repost (the
+    demo has nobody engage one post twice)."""
+    con.execute(f"""
+        insert into int_engagements by name
+        select * replace ('repost' as kind, engagement_key || ':again' as engagement_key,
+                          hash(exec_id, platform, engagement_key || ':again') as key_hash)
+        from int_engagements where {where} order by {order} limit 1""", params)
+
+
 def test_a_spheres_people_posts_and_links_are_the_marts_counted_by_person(
         demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The spheres page's queries join people by their keys; here each is worked out again in Python from the marts'
@@ -260,14 +270,8 @@ def test_a_spheres_people_posts_and_links_are_the_marts_counted_by_person(
     try:
         exec_id = con.execute("select exec_id from spheres group by exec_id order by sum(people) desc, exec_id "
                               "limit 1").fetchone()[0]
-        con.execute("""
-            insert into int_engagements by name
-            select * replace ('repost' as kind, engagement_key || ':again' as engagement_key,
-                              hash(exec_id, platform, engagement_key || ':again') as key_hash)
-            from int_engagements as e
-            where exec_id = ? and person_key = (select min(person_key) from int_sphere_members
-                                                where exec_id = ? and sphere_id = 1)
-            order by engagement_key limit 1""", [exec_id, exec_id])
+        _engages_again(con, "exec_id = ? and person_key = (select min(person_key) from int_sphere_members "
+                            "where exec_id = ? and sphere_id = 1)", [exec_id, exec_id])
         members = dict(con.execute("select person_id, cast(sphere_id as varchar) from sphere_members where exec_id = ?",
                                    [exec_id]).fetchall())
         engaged = con.execute("select person_id, engaged_at, post_id, platform from engagements where exec_id = ?",
@@ -330,19 +334,10 @@ def test_top_posts_goal_figures_and_chain_edges_are_the_engagements_counted_by_p
             "select e.exec_id, e.platform, e.post_id from engagements as e semi join "
             "(select * from posts where kind in ('original', 'quote')) using (exec_id, platform, post_id) "
             "group by all order by count(*) desc, e.exec_id, e.platform, e.post_id limit 1").fetchone()
-        con.execute("""
-            insert into int_engagements by name
-            select * replace ('repost' as kind, engagement_key || ':again' as engagement_key,
-                              hash(exec_id, platform, engagement_key || ':again') as key_hash)
-            from int_engagements where exec_id = ? and platform = ? and post_id = ?
-            order by engagement_key limit 1""", [exec_id, platform, post])
+        _engages_again(con, "exec_id = ? and platform = ? and post_id = ?", [exec_id, platform, post])
         # and the latest digital-only engager engages again (within the goal figures' 30 days)
-        con.execute("""
-            insert into int_engagements by name
-            select * replace ('repost' as kind, engagement_key || ':again' as engagement_key,
-                              hash(exec_id, platform, engagement_key || ':again') as key_hash)
-            from int_engagements where exec_id = ? and ring = 'digital_only' and kind <> 'repost'
-            order by engaged_at desc, engagement_key limit 1""", [exec_id])
+        _engages_again(con, "exec_id = ? and ring = 'digital_only' and kind <> 'repost'", [exec_id],
+                       order="engaged_at desc, engagement_key")
         engaged = con.execute("select platform, post_id, person_id, ring, kind, engaged_at, depth, via_post_id "
                               "from engagements where exec_id = ?", [exec_id]).fetchall()
         own = con.execute("select platform, post_id from posts where exec_id = ? and kind in ('original', 'quote') "

@@ -115,16 +115,22 @@ def _put_back(data_dir: Path, aside: Path) -> None:
     shutil.rmtree(aside)
 
 
+def _built_in_full_without(data_dir: Path, config: Config, held: list[Path]) -> BuildResult:
+    """A full build of ``data_dir`` without the raw segments ``held``, which are then put back: the next build is
+    an update."""
+    aside = _held_back(data_dir, held)
+    try:
+        return build_warehouse(config, data_dir, full=True)
+    finally:
+        _put_back(data_dir, aside)
+
+
 def built_before_new_segments(data_dir: Path) -> tuple[Path, Config]:
     """The demo in ``data_dir``, its warehouse built without a third of its raw segments, which are then put back:
     the next build is an update. Returns the config's path and the config."""
     cfg_path, _ = load_demo(data_dir)
     config = load_config(cfg_path)
-    aside = _held_back(data_dir, _segments(data_dir)[::3])
-    try:
-        build_warehouse(config, data_dir, full=True)
-    finally:
-        _put_back(data_dir, aside)
+    _built_in_full_without(data_dir, config, _segments(data_dir)[::3])
     return cfg_path, config
 
 
@@ -140,13 +146,9 @@ def test_an_update_with_new_segments_equals_a_full_build(demo, split):
     else:
         chosen = random.Random(split).sample(segments, len(segments) // 3)
     assert chosen
-    aside = _held_back(data_dir, chosen)
-    try:
-        first = build_warehouse(config, data_dir, full=True)
-        assert first.full_because == "asked for (--full)"
-        new_week = through_week(first.path) != through_week(reference)
-    finally:
-        _put_back(data_dir, aside)
+    first = _built_in_full_without(data_dir, config, chosen)
+    assert first.full_because == "asked for (--full)"
+    new_week = through_week(first.path) != through_week(reference)
     result = build_warehouse(config, data_dir)
     assert result.full_because is None, result.full_because
     assert result.stats["tables_compacted"] == 0  # (the demo's tables are small: their deleted rows stay)
@@ -197,11 +199,7 @@ def _update_counting_leiden(demo, segment: Path, monkeypatch) -> tuple:
     engagers (its nodes, the people linked on each post, or its weighted edges) differs from the last build's, and
     those with a graph."""
     data_dir, config, reference = demo
-    aside = _held_back(data_dir, [segment])
-    try:
-        build_warehouse(config, data_dir, full=True)
-    finally:
-        _put_back(data_dir, aside)
+    _built_in_full_without(data_dir, config, [segment])
     before = data_dir.parent / f"{data_dir.name}-before-leiden.duckdb"
     shutil.copyfile(data_dir / "warehouse.duckdb", before)
     # communities_of_nodes seeds Python's random with "<SEED>:<exec_id>" right before each executive's Leiden (in
@@ -281,11 +279,7 @@ def test_the_update_path_meets_identity_and_tie_changes(demo):
     # without any blog, Bluesky or Mastodon profile segment, no evidence joins accounts
     chosen = [s for s in _segments(data_dir) if "source=blog" in str(s) or "source=wordpress" in str(s)]
     assert chosen
-    aside = _held_back(data_dir, chosen)
-    try:
-        first = build_warehouse(config, data_dir, full=True)
-    finally:
-        _put_back(data_dir, aside)
+    first = _built_in_full_without(data_dir, config, chosen)
     members_before = _members(first.path)
     result = build_warehouse(config, data_dir)
     assert result.full_because is None
@@ -317,11 +311,7 @@ def test_with_someone_erased_an_update_leaves_them_out_of_new_segments_as_a_full
         con.close()
     erased = next(a for a in engagers if a in payloads)
     monkeypatch.setattr(StateStore, "suppressed_hashes", lambda self: frozenset({hash_id(erased)}))
-    aside = _held_back(data_dir, held)
-    try:
-        build_warehouse(config, data_dir, full=True)
-    finally:
-        _put_back(data_dir, aside)
+    _built_in_full_without(data_dir, config, held)
     result = build_warehouse(config, data_dir)
     assert result.full_because is None, result.full_because
     updated = tmp_path / "updated.duckdb"
@@ -353,11 +343,7 @@ def test_an_update_finds_the_accounts_a_ties_register_names_when_they_first_appe
     chosen = [seg for seg in _segments(data_dir)
               if any(a in str(row) for row in store.read_segment(seg).to_pylist() for a in tie_accounts)]
     assert chosen
-    aside = _held_back(data_dir, chosen)
-    try:
-        build_warehouse(config, data_dir, full=True)
-    finally:
-        _put_back(data_dir, aside)
+    _built_in_full_without(data_dir, config, chosen)
     result = build_warehouse(config, data_dir)
     assert result.full_because is None and "int_tie_accounts" in result.updated
     assert result.stats["tie_accounts_changed"] > 0
@@ -526,11 +512,7 @@ def test_an_executive_whose_sources_flip_has_every_week_recomputed(demo):
     data_dir, config, reference = demo
     segments = _segments(data_dir)
     newest = sorted({s.name[:8] for s in segments})[-1]
-    aside = _held_back(data_dir, [s for s in segments if s.name[:8] == newest])
-    try:
-        first = build_warehouse(config, data_dir, full=True)
-    finally:
-        _put_back(data_dir, aside)
+    first = _built_in_full_without(data_dir, config, [s for s in segments if s.name[:8] == newest])
     con = duckdb.connect(str(first.path))
     try:
         (weeks,) = con.execute("update signals_weekly set inbound_quotes = null where exec_id = 'ada'").fetchone()
@@ -608,11 +590,7 @@ def test_a_failing_update_gives_a_full_build_and_says_why(demo, monkeypatch):
 
     data_dir, config, reference = demo
     newest = sorted({s.name[:8] for s in _segments(data_dir)})[-1]
-    aside = _held_back(data_dir, [s for s in _segments(data_dir) if s.name[:8] == newest])
-    try:
-        build_warehouse(config, data_dir, full=True)
-    finally:
-        _put_back(data_dir, aside)
+    _built_in_full_without(data_dir, config, [s for s in _segments(data_dir) if s.name[:8] == newest])
 
     def broken(con, inc):
         con.execute("select * from no_such_table")

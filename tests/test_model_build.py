@@ -155,7 +155,10 @@ def test_erased_identifiers_are_checked_once_each_and_leave_out_every_observatio
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     write_seeds(con, load_config(load_demo(tmp_path)[0]), tmp_path)
-    con.execute("""create table obs_accounts as select * from (values
+    con.execute("""create table obs_accounts as select platform, account_id, handle, display_name, url,
+        null::varchar as bio, null::bigint as followers_count, null::bigint as following_count,
+        null::bigint as posts_count, null::boolean as hide_collections, null::boolean as opted_out,
+        null::varchar as profile_links, raw_id, 'run' as run_id, observed_at from (values
         -- an erased handle in the last observation: the account is as it was seen before
         ('bluesky', 'did:1', 'old.example', 'A', null, 'r1', timestamptz '2025-01-01 00:00+00'),
         ('bluesky', 'did:1', 'Erased.Example', 'A', null, 'r2', timestamptz '2025-01-02 00:00+00'),
@@ -168,10 +171,6 @@ def test_erased_identifiers_are_checked_once_each_and_leave_out_every_observatio
         ('bluesky', 'did:4', null, 'D', null, 'r6', timestamptz '2025-01-01 00:00+00'),
         ('bluesky', 'did:4', null, 'D2', null, 'r7', timestamptz '2025-01-04 00:00+00')
         ) as t(platform, account_id, handle, display_name, url, raw_id, observed_at)""")
-    con.execute("""create or replace table obs_accounts as select platform, account_id, handle, display_name, url,
-        null::varchar as bio, null::bigint as followers_count, null::bigint as following_count,
-        null::bigint as posts_count, null::boolean as hide_collections, null::boolean as opted_out,
-        null::varchar as profile_links, raw_id, 'run' as run_id, observed_at from obs_accounts""")
     everyone = con.execute(f"select account_id from ({model}) order by 1").fetchall()
     assert everyone == [("77",), ("did:1",), ("did:4",), ("did:erased",)]
     con.execute("insert into cfg_suppressed select sha256(norm_id(x)) from "
