@@ -49,6 +49,14 @@ ERRORS_SCHEMA = pa.schema(
      ("url", pa.string()), ("observed_at", pa.timestamp("us", tz="UTC")), ("error", pa.string())]
 )
 
+# The observation tables whose rows carry ``source_row``, a number that tells each row apart from every other row
+# of the table within one build (its file's place in the list, then its place in the file; not stable from build
+# to build): stg_engagements aggregates each engagement's observations into numbers alone and then fetches the
+# first observation's fields by its row (the Spark engine: pipeline/spark/build.py, the file's path and place).
+# (Not named obs_*: the incremental build reads a staging model's obs_X as obs_new_X.)
+ROW_IDS = ("engagements",)
+SOURCE_ROW = "(file_index::bigint << 32) | file_row_number"  # (virtual columns of read_parquet, DuckDB 1.3+)
+
 
 def arrow_schema(table: str) -> pa.Schema:
     cols = [(c, _ARROW[t]) for c, t in TABLES[table].items()]
@@ -330,13 +338,13 @@ def load_observations(
     rows: dict[str, int] = {}
     for t in TABLES:
         files = [str(version_dir / t / f"{k}.parquet") for k in keys]
-        _create_from_files(con, f"obs_{t}", files, arrow_schema(t), view=True)
+        _create_from_files(con, f"obs_{t}", files, arrow_schema(t), view=True, row_ids=t in ROW_IDS)
         rows[t] = con.execute(f"select count(*) from obs_{t}").fetchall()[0][0]
     if loaded_before is not None:
         new = [k for k in keys if k not in loaded_before]
         for t in TABLES:
             _create_from_files(con, f"obs_new_{t}", [str(version_dir / t / f"{k}.parquet") for k in new],
-                               arrow_schema(t), view=True)
+                               arrow_schema(t), view=True, row_ids=t in ROW_IDS)
     _create_from_files(con, "load_errors", [str(version_dir / f"{k}.errors.parquet") for k in keys], ERRORS_SCHEMA)
     n_errors = con.execute("select count(*) from load_errors").fetchall()[0][0]
     _prune(version_dir, set(keys), cache_dir)
@@ -345,23 +353,27 @@ def load_observations(
 
 
 def _create_from_files(
-    con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema, *, view: bool = False
+    con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema, *, view: bool = False,
+    row_ids: bool = False,
 ) -> None:
-    """``name`` holding the rows of the cached Parquet ``files`` (all written with ``schema``).
+    """``name`` holding the rows of the cached Parquet ``files`` (all written with ``schema``), and with
+    ``row_ids`` a column ``source_row`` that tells the rows apart (``ROW_IDS``).
 
     As a view (``view=True``) nothing is copied: the staging models read the cache files where they lie, which at
     10M engagements saves writing (and later dropping) every observation into the warehouse being built.
     """
+    row = f", {SOURCE_ROW} as source_row" if row_ids else ""
     if view and files:
         listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        con.execute(f"create or replace view {name} as select * from read_parquet([{listed}])")
+        con.execute(f"create or replace view {name} as select *{row} from read_parquet([{listed}])")
         return
     empty = pa.Table.from_pylist([], schema=schema)
     con.register("_empty", empty)
-    con.execute(f"create or replace table {name} as select * from _empty")
+    con.execute(f"create or replace table {name} as select *{', null::bigint as source_row' if row_ids else ''} "
+                f"from _empty")
     con.unregister("_empty")
     if files:
-        con.execute(f"insert into {name} by name select * from read_parquet(?)", [files])
+        con.execute(f"insert into {name} by name select *{row} from read_parquet(?)", [files])
 
 
 def _prune(version_dir: Path, keep: set[str], cache_dir: Path) -> None:

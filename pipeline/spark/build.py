@@ -35,7 +35,7 @@ from collectors.records import TABLES
 from influence.config import Config
 from influence.errors import ModelError
 from pipeline.build import exclusive_lock
-from pipeline.load import ERRORS_SCHEMA, LoadResult, arrow_schema, load_observations, parser_version
+from pipeline.load import ERRORS_SCHEMA, ROW_IDS, LoadResult, arrow_schema, load_observations, parser_version
 from pipeline.runner import MODELS_DIR, Model, discover, order
 from pipeline.seeds import write_seeds
 from pipeline.spark.graph import run_python_model
@@ -81,7 +81,11 @@ def register_inputs(spark, config: Config, data_dir: Path,
         files = sorted((version_dir / t).glob("*.parquet")) if (version_dir / t).is_dir() else []
         if files:
             df = spark.read.schema(_spark_type(schema)).parquet(str(version_dir / t))
+            if t in ROW_IDS:  # (as DuckDB's source_row: one value per row, here the file's path and the row's place)
+                df = df.selectExpr("*", "concat(_metadata.file_path, '#', _metadata.row_index) as source_row")
         else:
+            if t in ROW_IDS:
+                schema = schema.append(pa.field("source_row", pa.string()))
             df = spark.createDataFrame([], _spark_type(schema))
         df.createOrReplaceTempView(f"obs_{t}")
     errors = sorted(version_dir.glob("*.errors.parquet"))
