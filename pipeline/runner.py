@@ -64,8 +64,8 @@ _ZSTD = re.compile(r"^--\s*compression zstd:\s*(.+)$", re.MULTILINE)
 # (int_engagements at 10M, copied into a file by itself: unsorted 14.2 s and 1.2 GB; sorted 15.6 s and 4.7 GB,
 # in 2 GB 19.5 s and 2.1 GB, in 1 GB 21.4 s and 1.1 GB. Session 33, 10M engagements collected daily, the model
 # alone from a file built up to it: in 2 GB its sort ran out of memory in 1 run of 2 (the plan before it, 3 of
-# 6), in 2.5 GB 16.0-16.1 s, peak 2.65 GB, 2 runs of 2, in 3 GB 16.7-17.0 s and 3.1 GB; collected weekly 10.3-10.4 s in 2.5 GB against
-# 10.2-10.3 s in 2 GB, 2.6 GB against 2.1 GB; `/tmp/s33/ie.py`)
+# 6), in 2.5 GB 16.0-16.1 s, peak 2.65 GB, 2 runs of 2, in 3 GB 16.7-17.0 s and 3.1 GB; collected weekly
+# 10.3-10.4 s in 2.5 GB against 10.2-10.3 s in 2 GB, 2.6 GB against 2.1 GB; `/tmp/s33/ie.py`)
 SORT_MEMORY = "2.5GB"
 # the stored-by models whose sort ran out of SORT_MEMORY when they were last computed in full, so stored unsorted
 # (a build state table: a full build starts it empty, an update keeps it with the rows it keeps)
