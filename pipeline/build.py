@@ -129,10 +129,8 @@ def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBP
     # DuckDB's block allocator keeps the buffers it frees, up to BLOCK_ALLOCATOR_MEMORY, for the next ones, instead of
     # giving them back to the system (which zeroes fresh pages for every one it hands out again): the build's
     # statements allocate and free gigabytes of them. A buffer is kept only once used, so the build holds no more
-    # than it used at its peak, and the connection gives it all back when it closes. (DuckDB 1.2+; an older one
-    # allocates as before.)
-    with suppress(duckdb.CatalogException):
-        con.execute(f"set block_allocator_memory = '{BLOCK_ALLOCATOR_MEMORY}'")
+    # than it used at its peak, and the connection gives it all back when it closes. (DuckDB 1.2+: the floor is 1.3)
+    con.execute(f"set block_allocator_memory = '{BLOCK_ALLOCATOR_MEMORY}'")
     # (also where the sort of a model stored by a column spills: pipeline/runner.py). DuckDB removes the directory
     # when the connection closes if it made it, but keeps one that was there before (only its own files go), so a
     # build clears what a crashed one left before it connects, and DuckDB then clears its own

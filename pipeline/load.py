@@ -52,9 +52,10 @@ ERRORS_SCHEMA = pa.schema(
 # The observation tables whose rows carry ``source_row``, a number that tells each row apart from every other row
 # of the table within one build (its file's place in the list, then its place in the file; not stable from build
 # to build): stg_engagements aggregates each engagement's observations into numbers alone and then fetches the
-# first observation's fields by its row (the Spark engine: pipeline/spark/build.py, the file's path and place).
+# first observation's fields by its row; stg_accounts names the observations holding an erased identifier by theirs
+# (the Spark engine: pipeline/spark/build.py, the file's path and place).
 # (Not named obs_*: the incremental build reads a staging model's obs_X as obs_new_X.)
-ROW_IDS = ("engagements",)
+ROW_IDS = ("engagements", "accounts")
 SOURCE_ROW = "(file_index::bigint << 32) | file_row_number"  # (virtual columns of read_parquet, DuckDB 1.3+)
 
 

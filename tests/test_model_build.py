@@ -8,6 +8,7 @@ time), so this test builds the demo the way `influence model` does, keeps the bu
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -164,7 +165,8 @@ def test_erased_identifiers_are_checked_once_each_and_leave_out_every_observatio
     con.execute("""create table obs_accounts as select platform, account_id, handle, display_name, url,
         null::varchar as bio, null::bigint as followers_count, null::bigint as following_count,
         null::bigint as posts_count, null::boolean as hide_collections, null::boolean as opted_out,
-        null::varchar as profile_links, raw_id, 'run' as run_id, observed_at from (values
+        null::varchar as profile_links, raw_id, 'run' as run_id, observed_at, row_number() over () as source_row
+        from (values
         -- an erased handle in the last observation: the account is as it was seen before
         ('bluesky', 'did:1', 'old.example', 'A', null, 'r1', timestamptz '2025-01-01 00:00+00'),
         ('bluesky', 'did:1', 'Erased.Example', 'A', null, 'r2', timestamptz '2025-01-02 00:00+00'),
@@ -515,6 +517,39 @@ def test_a_sort_that_runs_out_of_memory_stores_the_model_unsorted_and_says_so(bu
         assert execs == sorted(execs)
     finally:
         con.close()
+
+
+def test_a_sort_that_runs_out_of_memory_builds_the_model_unsorted_within_the_same_cap(monkeypatch):
+    """After the sort runs out of memory, the unsorted build runs under ``SORT_MEMORY`` too (uncapped, on data
+    collected daily, it took a build's peak to 9.2 GB), and only if that runs out as well under the connection's own
+    limit; the limit is the connection's again afterwards."""
+    import pipeline.runner as runner
+    from pipeline.runner import SORT_MEMORY, UNSORTED, _build, _bytes
+
+    con = duckdb.connect()
+    con.execute("set memory_limit = '8GB'")
+    own = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    model = Model("_capped", "intermediate", Path("_capped.sql"), ["a"],
+                  sql="select range as a, range % 3 as b from range(100)", stored_by=["b"])
+    real = runner._create_as
+    for unsorted_fails in (False, True):
+        limits = []
+
+        def create(con, model, query, unsorted_fails=unsorted_fails, limits=limits):
+            limits.append(con.execute("select current_setting('memory_limit')").fetchone()[0])
+            if "order by" in query or (unsorted_fails and len(limits) == 2):
+                raise duckdb.OutOfMemoryException("out of memory (made up)")
+            real(con, model, query)
+
+        monkeypatch.setattr(runner, "_create_as", create)
+        _build(con, model, {})
+        assert [_bytes(x) == pytest.approx(_bytes(SORT_MEMORY), rel=0.05) for x in limits] == (
+            [True, True, False] if unsorted_fails else [True, True])
+        if unsorted_fails:
+            assert limits[2] == own
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == own
+        assert con.execute("select count(*) from _capped").fetchone()[0] == 100
+        assert con.execute(f"select model, stored_by from {UNSORTED}").fetchall() == [("_capped", "b")]
 
 
 def test_the_numbered_graph_gives_the_communities_of_the_graph_by_ids():
